@@ -1,0 +1,53 @@
+"""The back office: Flask-Admin views over the domain models."""
+from flask import Blueprint, Flask
+from flask_admin import Admin, expose
+from flask_admin.theme import Bootstrap4Theme
+from flask_babel import lazy_gettext as _l
+
+from admin_views.base import BackOfficeIndexView
+from admin_views.formatters import code_labels
+from admin_views.catalog import ProductView
+from admin_views.intake import FeedbackCardView, HotlineTicketView
+from admin_views.parties import CustomerView, DealerView
+from admin_views.sales import OrderView
+from admin_views.service import ComplaintView, VisitView
+from admin_views.users import UserView
+from crm.extensions import db
+from crm.models import Complaint, Customer, Dealer, FeedbackCard, HotlineTicket, Order, Product, User, Visit
+from crm.services.dashboard import headline_figures
+
+
+class DashboardView(BackOfficeIndexView):
+    @expose("/")
+    def index(self):
+        return self.render("admin/dashboard.html", figures=headline_figures())
+
+
+def init_app(app: Flask) -> Admin:
+    # Our templates (admin/lifelong_base.html...) and static files, beside Flask-Admin's.
+    app.register_blueprint(Blueprint("back_office", __name__, template_folder="templates",
+                                     static_folder="static", static_url_path="/admin-assets"))
+    app.jinja_env.globals["labels"] = code_labels
+    admin = Admin(
+        app,
+        name=_l("Lifelong"),
+        url="/admin",
+        theme=Bootstrap4Theme(base_template="admin/lifelong_base.html", fluid=True),
+        index_view=DashboardView(name=_l("Dashboard"), url="/admin"),
+    )
+    customers = _l("Customers")
+    service = _l("Service")
+    intake = _l("Intake")
+    setup = _l("Setup")
+    admin.add_view(CustomerView(Customer, db, name=_l("Customers"), category=customers, endpoint="customer"))
+    admin.add_view(OrderView(Order, db, name=_l("Orders"), category=customers, endpoint="order"))
+    admin.add_view(ComplaintView(Complaint, db, name=_l("Complaints"), category=service, endpoint="complaint"))
+    admin.add_view(VisitView(Visit, db, name=_l("Service visits"), category=service, endpoint="visit"))
+    admin.add_view(HotlineTicketView(HotlineTicket, db, name=_l("Hotline tickets"), category=intake,
+                                     endpoint="hotline_ticket"))
+    admin.add_view(FeedbackCardView(FeedbackCard, db, name=_l("Feedback cards"), category=intake,
+                                    endpoint="feedback_card"))
+    admin.add_view(DealerView(Dealer, db, name=_l("Dealers"), category=setup, endpoint="dealer"))
+    admin.add_view(ProductView(Product, db, name=_l("Products"), category=setup, endpoint="product"))
+    admin.add_view(UserView(User, db, name=_l("Users"), category=setup, endpoint="user"))
+    return admin

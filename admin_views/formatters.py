@@ -1,0 +1,38 @@
+"""How values look in lists and detail pages."""
+from types import SimpleNamespace
+
+from flask_babel import format_date, format_decimal
+
+from crm.models.choices import ComplaintCategory, ComplaintStatus, Severity, VisitChannel, VisitPurpose
+from crm.phones import display_phone
+
+
+def phone(_view, _context, model, name):
+    return display_phone(getattr(model, name))
+
+
+def money(_view, _context, model, name):
+    value = getattr(model, name)
+    return "" if value is None else "¥" + format_decimal(value, format="#,##0.00")
+
+
+def day(_view, _context, model, name):
+    value = getattr(model, name)
+    return "" if value is None else format_date(value, format="yyyy-MM-dd")
+
+
+def moment(_view, _context, model, name):
+    value = getattr(model, name)
+    # Stored in business time already (crm.clock): format without shifting zones.
+    return "" if value is None else value.strftime("%Y-%m-%d %H:%M")
+
+
+
+# Translated labels of stored codes, for templates that show related records.
+code_labels = SimpleNamespace(
+    visit_channel=VisitChannel.label_for,
+    visit_purpose=VisitPurpose.label_for,
+    complaint_category=ComplaintCategory.label_for,
+    complaint_status=ComplaintStatus.label_for,
+    severity=Severity.label_for,
+)

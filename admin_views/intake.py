@@ -1,0 +1,70 @@
+"""Feedback cards and hotline tickets, as clerks see them."""
+from admin_views.base import BackOfficeModelView
+from crm.models.choices import CardStatus, TicketChannel, TicketStatus, TicketTopic
+from forms.fields import PhoneField
+from forms.validators import CleanText, MobilePhone, NotInFuture, Rating
+from admin_views.service import CUSTOMER_LOOKUP, DEALER_LOOKUP, USER_LOOKUP
+
+PRODUCT_LOOKUP = {"fields": ("model_number", "name"), "page_size": 10}
+
+
+class FeedbackCardView(BackOfficeModelView):
+    record_kind = "feedback_card"
+    column_list = ("reference", "submitted_at", "dealer", "product", "rating_quality", "rating_service",
+                   "recommend_score", "contact_name", "mobile", "status")
+    column_searchable_list = ("reference", "contact_name", "mobile", "comments", "batch")
+    column_filters = ("status", "submitted_at", "dealer.code", "dealer.name", "product.model_number", "batch",
+                      "recommend_score")
+    column_choices = {"status": CardStatus.choices()}
+    column_sortable_list = ("reference", "submitted_at", "rating_quality", "rating_service", "recommend_score",
+                            "status")
+    column_default_sort = ("submitted_at", True)
+    form_columns = ("customer", "dealer", "product", "batch", "purchase_date", "rating_quality", "rating_design",
+                    "rating_delivery", "rating_installation", "rating_service", "recommend_score", "comments",
+                    "contact_name", "mobile", "consent_to_contact", "status")
+    form_choices = column_choices
+    form_overrides = {"mobile": PhoneField}
+    form_ajax_refs = {"customer": CUSTOMER_LOOKUP, "dealer": DEALER_LOOKUP, "product": PRODUCT_LOOKUP}
+    form_args = {
+        "purchase_date": {"validators": [NotInFuture()]},
+        "rating_quality": {"validators": [Rating(1, 5)]},
+        "rating_design": {"validators": [Rating(1, 5)]},
+        "rating_delivery": {"validators": [Rating(1, 5)]},
+        "rating_installation": {"validators": [Rating(1, 5)]},
+        "rating_service": {"validators": [Rating(1, 5)]},
+        "recommend_score": {"validators": [Rating(0, 10)]},
+        "mobile": {"validators": [MobilePhone()]},
+        "contact_name": {"validators": [CleanText()]},
+    }
+
+
+class HotlineTicketView(BackOfficeModelView):
+    record_kind = "hotline_ticket"
+    column_list = ("number", "received_at", "channel", "topic", "contact_name", "mobile", "city", "dealer",
+                   "status", "assigned_to")
+    column_searchable_list = ("number", "contact_name", "mobile", "description", "city")
+    column_filters = ("status", "topic", "channel", "received_at", "city", "dealer.code", "dealer.name")
+    column_choices = {
+        "channel": TicketChannel.choices(),
+        "topic": TicketTopic.choices(),
+        "status": TicketStatus.choices(),
+    }
+    column_sortable_list = ("number", "received_at", "channel", "topic", "status", "city")
+    column_default_sort = ("received_at", True)
+    form_columns = ("channel", "topic", "description", "contact_name", "mobile", "city", "address", "customer",
+                    "dealer", "product", "purchase_date", "status", "assigned_to", "received_at", "resolved_at")
+    form_choices = column_choices
+    form_overrides = {"mobile": PhoneField}
+    form_ajax_refs = {
+        "customer": CUSTOMER_LOOKUP,
+        "dealer": DEALER_LOOKUP,
+        "product": PRODUCT_LOOKUP,
+        "assigned_to": USER_LOOKUP,
+    }
+    form_args = {
+        "mobile": {"validators": [MobilePhone()]},
+        "contact_name": {"validators": [CleanText()]},
+        "purchase_date": {"validators": [NotInFuture()]},
+        "received_at": {"validators": [NotInFuture()]},
+        "resolved_at": {"validators": [NotInFuture()]},
+    }

@@ -1,0 +1,91 @@
+"""Dealers and customers."""
+from flask_admin.form import rules
+from flask_babel import lazy_gettext as _l
+
+from admin_views.base import BackOfficeModelView
+from crm.models.choices import (
+    AcquisitionChannel,
+    CustomerStatus,
+    DealerLevel,
+    Gender,
+    HouseholdStage,
+    HousingType,
+    PriceTier,
+)
+from forms.fields import PhoneField
+from forms.validators import AnyPhone, AtLeastOne, CleanText, MobilePhone, NonNegative, NotInFuture, PostalCode
+
+
+class DealerView(BackOfficeModelView):
+    record_kind = "dealer"
+    column_list = ("code", "name", "province", "city", "contact_person", "phone", "level", "active", "joined_on")
+    column_searchable_list = ("code", "name", "city", "contact_person")
+    column_filters = ("province", "city", "level", "active", "joined_on")
+    column_choices = {"level": DealerLevel.choices()}
+    column_default_sort = ("code", False)
+    form_columns = ("code", "name", "level", "province", "city", "address", "contact_person", "phone",
+                    "active", "joined_on")
+    form_choices = {"level": DealerLevel.choices()}
+    form_overrides = {"phone": PhoneField}
+    form_args = {
+        "code": {"validators": [CleanText()], "description": _l("For example GD-FS-001")},
+        "name": {"validators": [CleanText()]},
+        "phone": {"validators": [AnyPhone()]},
+        "joined_on": {"validators": [NotInFuture()]},
+    }
+
+
+CUSTOMER_FORM_RULES = [
+    rules.FieldSet(("name", "gender", "birthday", "status", "mobile", "other_phone", "email"), _l("Customer")),
+    rules.FieldSet(("province", "city", "district", "address", "postal_code"), _l("Address")),
+    rules.FieldSet(("housing_type", "floor_area", "household_stage", "household_size", "employer"),
+                   _l("Home and household")),
+    rules.FieldSet(("dealer", "salesperson", "channel", "referred_by", "price_tier", "discount_terms",
+                    "payment_terms"), _l("Purchase")),
+    rules.FieldSet(("consent_to_contact", "notes"), _l("Consent and notes")),
+]
+
+
+class CustomerView(BackOfficeModelView):
+    record_kind = "customer"
+    details_template = "admin/customer_details.html"
+    column_list = ("name", "mobile", "city", "district", "status", "household_stage", "channel", "dealer",
+                   "salesperson", "created_at")
+    column_searchable_list = ("name", "mobile", "other_phone", "email", "address", "postal_code")
+    column_filters = ("status", "household_stage", "channel", "province", "city", "district", "postal_code",
+                      "dealer.code", "dealer.name", "salesperson", "created_at", "birthday")
+    column_choices = {
+        "gender": Gender.choices(),
+        "status": CustomerStatus.choices(),
+        "household_stage": HouseholdStage.choices(),
+        "housing_type": HousingType.choices(),
+        "channel": AcquisitionChannel.choices(),
+        "price_tier": PriceTier.choices(),
+    }
+    column_sortable_list = ("name", "city", "status", "created_at", ("dealer", "dealer.code"))
+    column_details_list = ("name", "gender", "mobile", "other_phone", "email", "province", "city", "district",
+                           "address", "postal_code", "housing_type", "floor_area", "household_stage",
+                           "household_size", "employer", "birthday", "channel", "referred_by", "status", "dealer",
+                           "salesperson", "price_tier", "discount_terms", "payment_terms", "notes",
+                           "consent_to_contact", "consent_at", "created_at", "updated_at")
+    form_columns = ("name", "gender", "birthday", "status", "mobile", "other_phone", "email", "province", "city",
+                    "district", "address", "postal_code", "housing_type", "floor_area", "household_stage",
+                    "household_size", "employer", "dealer", "salesperson", "channel", "referred_by", "price_tier",
+                    "discount_terms", "payment_terms", "consent_to_contact", "notes")
+    form_create_rules = CUSTOMER_FORM_RULES
+    form_edit_rules = CUSTOMER_FORM_RULES
+    form_choices = column_choices
+    form_overrides = {"mobile": PhoneField, "other_phone": PhoneField}
+    form_ajax_refs = {
+        "dealer": {"fields": ("code", "name"), "page_size": 10},
+        "referred_by": {"fields": ("name", "mobile"), "page_size": 10},
+    }
+    form_args = {
+        "name": {"validators": [CleanText()]},
+        "mobile": {"validators": [MobilePhone()], "description": _l("11 digits, for example 13812345678")},
+        "other_phone": {"validators": [AnyPhone()], "description": _l("Mobile or landline, such as 020-12345678")},
+        "postal_code": {"validators": [PostalCode()]},
+        "birthday": {"validators": [NotInFuture()]},
+        "floor_area": {"validators": [NonNegative()]},
+        "household_size": {"validators": [AtLeastOne()]},
+    }

@@ -1,0 +1,73 @@
+"""Service visits and complaints."""
+from flask_babel import lazy_gettext as _l
+
+from admin_views.base import BackOfficeModelView
+from crm.models.choices import (
+    ComplaintCategory,
+    ComplaintChannel,
+    ComplaintStatus,
+    Severity,
+    VisitChannel,
+    VisitPurpose,
+)
+from forms.validators import NotInFuture, Rating
+
+CUSTOMER_LOOKUP = {"fields": ("name", "mobile"), "page_size": 10}
+DEALER_LOOKUP = {"fields": ("code", "name"), "page_size": 10}
+USER_LOOKUP = {"fields": ("username",), "page_size": 10}
+
+
+class VisitView(BackOfficeModelView):
+    record_kind = "visit"
+    column_list = ("happened_at", "customer", "dealer", "channel", "purpose", "staff", "satisfaction",
+                   "next_follow_up_on")
+    column_searchable_list = ("customer.name", "customer.mobile", "place", "summary")
+    column_filters = ("channel", "purpose", "happened_at", "next_follow_up_on", "dealer.code", "dealer.name",
+                      "satisfaction")
+    column_choices = {"channel": VisitChannel.choices(), "purpose": VisitPurpose.choices()}
+    column_sortable_list = ("happened_at", "channel", "purpose", "satisfaction", "next_follow_up_on")
+    column_default_sort = ("happened_at", True)
+    form_columns = ("customer", "dealer", "staff", "channel", "purpose", "happened_at", "place", "summary",
+                    "outcome", "satisfaction", "next_follow_up_on")
+    form_choices = column_choices
+    form_ajax_refs = {"customer": CUSTOMER_LOOKUP, "dealer": DEALER_LOOKUP, "staff": USER_LOOKUP}
+    form_args = {
+        "happened_at": {"validators": [NotInFuture()]},
+        "satisfaction": {"validators": [Rating(1, 5)]},
+        "dealer": {"description": _l("Left empty, the customer's dealer is used.")},
+    }
+
+
+class ComplaintView(BackOfficeModelView):
+    record_kind = "complaint"
+    column_list = ("number", "received_at", "customer", "dealer", "category", "severity", "status",
+                   "assigned_to", "first_response_at", "resolved_at")
+    column_searchable_list = ("number", "customer.name", "customer.mobile", "description")
+    column_filters = ("status", "severity", "category", "channel", "received_at", "resolved_at", "dealer.code",
+                      "dealer.name", "product.model_number")
+    column_choices = {
+        "channel": ComplaintChannel.choices(),
+        "category": ComplaintCategory.choices(),
+        "severity": Severity.choices(),
+        "status": ComplaintStatus.choices(),
+    }
+    column_sortable_list = ("number", "received_at", "category", "severity", "status", "resolved_at")
+    column_default_sort = ("received_at", True)
+    form_columns = ("customer", "dealer", "order", "product", "channel", "category", "severity", "status",
+                    "description", "assigned_to", "received_at", "first_response_at", "resolved_at",
+                    "resolution", "root_cause", "satisfaction")
+    form_choices = column_choices
+    form_ajax_refs = {
+        "customer": CUSTOMER_LOOKUP,
+        "dealer": DEALER_LOOKUP,
+        "order": {"fields": ("order_number",), "page_size": 10},
+        "product": {"fields": ("model_number", "name"), "page_size": 10},
+        "assigned_to": USER_LOOKUP,
+    }
+    form_args = {
+        "received_at": {"validators": [NotInFuture()], "description": _l("Left empty, the time of saving is used.")},
+        "first_response_at": {"validators": [NotInFuture()]},
+        "resolved_at": {"validators": [NotInFuture()]},
+        "satisfaction": {"validators": [Rating(1, 5)]},
+        "dealer": {"description": _l("Left empty, the customer's dealer is used.")},
+    }

@@ -1,0 +1,1 @@
+"""Lifelong's domain package: app factory, configuration, models, access rules, services."""

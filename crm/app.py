@@ -1,0 +1,77 @@
+"""The application factory: configuration -> extensions -> portal -> back office -> CLI."""
+from pathlib import Path
+
+from flask import Flask, render_template
+from flask_babel import get_locale
+
+from crm import cli, database, i18n
+from crm.config import INSTANCE_DIR, check_production_secret, environment_settings
+from crm.extensions import csrf, db, limiter, login_manager, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ERROR_CODES = (400, 403, 404, 405, 413, 429, 500)
+
+
+def create_app(config: object | dict | None = None) -> Flask:
+    app = Flask(__name__)
+    load_config(app, config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_admin(app)
+    register_error_pages(app)
+    cli.init_app(app)
+    return app
+
+
+def load_config(app: Flask, config: object | dict | None) -> None:
+    app.config.update(environment_settings())
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    check_production_secret(app.config)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith(f"sqlite:///{INSTANCE_DIR}"):
+        INSTANCE_DIR.mkdir(exist_ok=True)
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    database.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    i18n.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None  # the login page says why on its own
+    app.jinja_env.globals.update(
+        html_lang=lambda: i18n.html_lang(str(get_locale())),
+        language_names=i18n.LANGUAGE_NAMES,
+    )
+
+
+def register_blueprints(app: Flask) -> None:
+    from portal import auth, public
+
+    app.register_blueprint(public.blueprint)
+    app.register_blueprint(auth.blueprint)
+
+
+def register_admin(app: Flask) -> None:
+    import admin_views
+
+    admin_views.init_app(app)
+
+
+def register_error_pages(app: Flask) -> None:
+    for code in ERROR_CODES:
+        app.register_error_handler(code, _error_page(code))
+
+
+def _error_page(code: int):
+    def handler(_error):
+        if code == 500:
+            db.session.rollback()
+        return render_template("portal/error.html", code=code), code
+
+    return handler

@@ -1,0 +1,60 @@
+"""Command-line tools: `flask --app wsgi seed demo`, `flask --app wsgi users create`."""
+import sys
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from crm.models.choices import Role
+from crm.services import users as user_service
+from crm.services.errors import ServiceError
+
+seed_cli = AppGroup("seed", help="Load demo or sample data.")
+users_cli = AppGroup("users", help="Manage back-office users.")
+
+
+@seed_cli.command("demo")
+@click.option("--customers", "customer_count", default=300, show_default=True, type=click.IntRange(0, 5_000_000),
+              help="How many customers to create.")
+@click.option("--reset", is_flag=True, help="Delete all data (users included) before seeding.")
+def seed_demo(customer_count: int, reset: bool) -> None:
+    """Realistic Chinese demo data and the demo users admin, clerk, dealer1 and dealer2."""
+    from seeds import demo
+
+    result = demo.seed(customer_count=customer_count, reset=reset, progress=_progress_bar)
+    click.echo(f"Demo data: {result.dealers} dealers, {result.products} products, "
+               f"{result.customers_created} new customers ({result.customers_total} in all).")
+    click.echo("Demo logins (username / password):")
+    for username, password in result.logins:
+        click.echo(f"  {username} / {password}")
+    if result.password_generated:
+        click.echo("Set DEMO_PASSWORD to choose the demo password.")
+
+
+def _progress_bar(total: int, label: str):
+    return click.progressbar(length=total, label=label, file=sys.stderr)
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(Role.codes()), help="What the user may do.")
+@click.option("--dealer", "dealer_code", default=None, help="Dealer code, for a dealer user (e.g. GD-FS-001).")
+def create_user(username: str, role: str, dealer_code: str | None) -> None:
+    """Create a back-office user. The password is asked for, or read from standard input."""
+    password = _read_password()
+    try:
+        user = user_service.create_user(username, password, role, dealer_code)
+    except ServiceError as error:
+        raise click.ClickException(str(error.message)) from None
+    click.echo(f"Created {user.role} user {user.username}.")
+
+
+def _read_password() -> str:
+    if sys.stdin is not None and not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(seed_cli)
+    app.cli.add_command(users_cli)

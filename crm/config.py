@@ -1,0 +1,71 @@
+"""Configuration read from environment variables (at app creation), with safe defaults."""
+import os
+from pathlib import Path
+
+INSECURE_DEFAULT_KEY = "dev-only-insecure-key"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+
+
+def _normalise_database_url(url: str) -> str:
+    """Accept the common `postgres://` and `postgresql://` forms and use psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def _flag(name: str, default: bool) -> bool:
+    return os.environ.get(name, "1" if default else "0").strip().lower() in ("1", "true", "yes", "on")
+
+
+def environment_settings() -> dict:
+    """Settings for this process, from its environment. LIFELONG_ENV=production hardens them."""
+    env_name = os.environ.get("LIFELONG_ENV", "development")
+    production = env_name == "production"
+    return {
+        "ENV_NAME": env_name,
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "" if production else INSECURE_DEFAULT_KEY),
+        "SQLALCHEMY_DATABASE_URI": _normalise_database_url(
+            os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'lifelong.db'}")
+        ),
+        # How long a SQLite writer waits for the lock before giving up.
+        "SQLITE_BUSY_TIMEOUT_MS": int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "10000")),
+        "BABEL_DEFAULT_LOCALE": "zh_CN",
+        "BABEL_DEFAULT_TIMEZONE": os.environ.get("TIMEZONE", "Asia/Shanghai"),
+        "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
+        "LANGUAGES": ("zh_CN", "en"),
+        "DEFAULT_PHONE_REGION": os.environ.get("DEFAULT_PHONE_REGION", "CN"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", production),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", production),
+        "WTF_CSRF_TIME_LIMIT": None,  # a clerk's form stays valid for the whole session
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(16 * 1024 * 1024))),
+    }
+
+
+# Overrides for the test suite (tests/conftest.py); the database comes from TEST_DATABASE_URL.
+TEST_SETTINGS = {
+    "ENV_NAME": "test",
+    "TESTING": True,
+    "SECRET_KEY": "test-secret-key",
+    "WTF_CSRF_ENABLED": False,
+    "RATELIMIT_ENABLED": False,
+}
+
+
+def check_production_secret(config: dict) -> None:
+    """A production start refuses a missing or well-known secret key."""
+    if config.get("ENV_NAME") != "production":
+        return
+    key = config.get("SECRET_KEY") or ""
+    if key == INSECURE_DEFAULT_KEY or len(key) < 16:
+        raise RuntimeError(
+            "SECRET_KEY must be set to a long random value in production "
+            "(for example: python -c 'import secrets; print(secrets.token_hex(32))')."
+        )

@@ -1,0 +1,48 @@
+"""Language selection: the user's preference, then the browser, then Chinese."""
+from flask import Flask, current_app, request, session
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from crm.extensions import babel
+
+LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
+# Shown in the language's own script, so they stay readable whatever the interface language.
+SESSION_KEY = "language"
+
+
+def supported_languages() -> tuple[str, ...]:
+    return tuple(current_app.config["LANGUAGES"])
+
+
+def select_locale() -> str:
+    languages = supported_languages()
+    user_choice = getattr(current_user, "language", None) if current_user else None
+    if user_choice in languages:
+        return user_choice
+    session_choice = session.get(SESSION_KEY)
+    if session_choice in languages:
+        return session_choice
+    best = request.accept_languages.best_match(_browser_tags(languages))
+    return _browser_tags(languages).get(best, current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def _browser_tags(languages: tuple[str, ...]) -> dict[str, str]:
+    """Map the tags browsers send (zh-CN, zh, en-US...) to our catalog names."""
+    tags: dict[str, str] = {}
+    for code in languages:
+        tags[code.replace("_", "-")] = code
+        tags.setdefault(code.split("_")[0], code)
+    tags.setdefault("zh-Hans", "zh_CN")
+    return tags
+
+
+def html_lang(locale_code: str) -> str:
+    """The BCP 47 tag for the `lang` attribute."""
+    return "zh-CN" if locale_code.startswith("zh") else locale_code.replace("_", "-")
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale)
+
+
+LANGUAGE_LABEL = _l("Language")

@@ -1,0 +1,85 @@
+"""The maker's partners and end customers: dealers and customers."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crm.extensions import db
+from crm.models.base import TimestampMixin, code_column
+from crm.models.choices import CustomerStatus, DealerLevel, Gender
+from crm.phones import display_phone
+
+
+class Dealer(TimestampMixin, db.Model):
+    __tablename__ = "dealer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(120), index=True)
+    province: Mapped[str | None] = mapped_column(String(40), index=True)
+    city: Mapped[str | None] = mapped_column(String(40), index=True)
+    address: Mapped[str | None] = mapped_column(String(255))
+    contact_person: Mapped[str | None] = mapped_column(String(60))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    level: Mapped[str] = code_column(DealerLevel.STANDARD.value)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    joined_on: Mapped[date | None] = mapped_column(Date)
+
+    customers: Mapped[list[Customer]] = relationship(back_populates="dealer")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Customer(TimestampMixin, db.Model):
+    __tablename__ = "customer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), index=True)
+    gender: Mapped[str] = code_column(Gender.UNSPECIFIED.value, index=False)
+    mobile: Mapped[str | None] = mapped_column(String(20), index=True)
+    other_phone: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(120))
+    province: Mapped[str | None] = mapped_column(String(40), index=True)
+    city: Mapped[str | None] = mapped_column(String(40), index=True)
+    district: Mapped[str | None] = mapped_column(String(40), index=True)
+    address: Mapped[str | None] = mapped_column(String(255))
+    postal_code: Mapped[str | None] = mapped_column(String(6), index=True)
+    housing_type: Mapped[str | None] = code_column(nullable=True)
+    floor_area: Mapped[Decimal | None] = mapped_column(Numeric(7, 1))
+    household_stage: Mapped[str | None] = code_column(nullable=True)
+    household_size: Mapped[int | None] = mapped_column(Integer)
+    employer: Mapped[str | None] = mapped_column(String(120))
+    birthday: Mapped[date | None] = mapped_column(Date, index=True)
+    channel: Mapped[str | None] = code_column(nullable=True)
+    referred_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customer.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[str] = code_column(CustomerStatus.POTENTIAL.value)
+    dealer_id: Mapped[int | None] = mapped_column(ForeignKey("dealer.id"), index=True)
+    salesperson: Mapped[str | None] = mapped_column(String(60), index=True)
+    price_tier: Mapped[str | None] = code_column(nullable=True)
+    discount_terms: Mapped[str | None] = mapped_column(String(255))
+    payment_terms: Mapped[str | None] = mapped_column(String(255))
+    notes: Mapped[str | None] = mapped_column(Text)
+    consent_to_contact: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    dealer: Mapped[Dealer | None] = relationship(back_populates="customers")
+    referred_by: Mapped[Customer | None] = relationship(remote_side=[id])
+    orders: Mapped[list["Order"]] = relationship(  # noqa: F821
+        back_populates="customer", order_by="desc(Order.ordered_on)", cascade="all, delete-orphan"
+    )
+    visits: Mapped[list["Visit"]] = relationship(  # noqa: F821
+        back_populates="customer", order_by="desc(Visit.happened_at)", cascade="all, delete-orphan"
+    )
+    complaints: Mapped[list["Complaint"]] = relationship(  # noqa: F821
+        back_populates="customer", order_by="desc(Complaint.received_at)", cascade="all, delete-orphan"
+    )
+
+    def __str__(self) -> str:
+        phone = display_phone(self.mobile)
+        return f"{self.name} {phone}".strip()

@@ -1,0 +1,71 @@
+"""After-sales work: service visits (客户服务记录) and complaints (投诉)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crm.extensions import db
+from crm.models.base import TimestampMixin, code_column
+from crm.models.catalog import Product
+from crm.models.choices import ComplaintChannel, ComplaintStatus, Severity
+from crm.models.parties import Customer, Dealer
+from crm.models.sales import Order
+from crm.models.users import User
+
+
+class Visit(TimestampMixin, db.Model):
+    __tablename__ = "visit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), index=True)
+    dealer_id: Mapped[int | None] = mapped_column(ForeignKey("dealer.id"), index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
+    channel: Mapped[str] = code_column()
+    purpose: Mapped[str] = code_column()
+    happened_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    place: Mapped[str | None] = mapped_column(String(255))
+    summary: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(Text)
+    satisfaction: Mapped[int | None] = mapped_column(Integer)
+    next_follow_up_on: Mapped[date | None] = mapped_column(Date, index=True)
+
+    customer: Mapped[Customer] = relationship(back_populates="visits")
+    dealer: Mapped[Dealer | None] = relationship()
+    staff: Mapped[User | None] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.happened_at:%Y-%m-%d} {self.customer.name if self.customer else ''}".strip()
+
+
+class Complaint(TimestampMixin, db.Model):
+    __tablename__ = "complaint"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), index=True)
+    dealer_id: Mapped[int | None] = mapped_column(ForeignKey("dealer.id"), index=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"), index=True)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("product.id"), index=True)
+    channel: Mapped[str] = code_column(ComplaintChannel.HOTLINE.value)
+    category: Mapped[str] = code_column()
+    severity: Mapped[str] = code_column(Severity.NORMAL.value)
+    status: Mapped[str] = code_column(ComplaintStatus.NEW.value)
+    description: Mapped[str] = mapped_column(Text)
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    first_response_at: Mapped[datetime | None] = mapped_column(DateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    resolution: Mapped[str | None] = mapped_column(Text)
+    root_cause: Mapped[str | None] = mapped_column(Text)
+    satisfaction: Mapped[int | None] = mapped_column(Integer)
+
+    customer: Mapped[Customer] = relationship(back_populates="complaints")
+    dealer: Mapped[Dealer | None] = relationship()
+    order: Mapped[Order | None] = relationship()
+    product: Mapped[Product | None] = relationship()
+    assigned_to: Mapped[User | None] = relationship()
+
+    def __str__(self) -> str:
+        return self.number or ""

@@ -1,0 +1,1 @@
+"""Business rules. Service functions own the transaction: they commit or roll back."""

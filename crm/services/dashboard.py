@@ -1,0 +1,35 @@
+"""The figures on the back office's front page."""
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import func, select
+
+from crm.clock import today
+from crm.extensions import db
+from crm.models import Complaint, Customer, FeedbackCard, HotlineTicket
+from crm.models.choices import OPEN_COMPLAINT_STATUSES, CustomerStatus
+
+
+@dataclass(frozen=True)
+class HeadlineFigures:
+    customers: int
+    actual_customers: int
+    open_complaints: int
+    tickets_today: int
+    cards_this_week: int
+
+
+def headline_figures() -> HeadlineFigures:
+    start_of_today = datetime.combine(today(), time.min)
+    start_of_week = start_of_today - timedelta(days=today().weekday())
+    return HeadlineFigures(
+        customers=_count(Customer),
+        actual_customers=_count(Customer, Customer.status == CustomerStatus.ACTUAL.value),
+        open_complaints=_count(Complaint, Complaint.status.in_(OPEN_COMPLAINT_STATUSES)),
+        tickets_today=_count(HotlineTicket, HotlineTicket.received_at >= start_of_today),
+        cards_this_week=_count(FeedbackCard, FeedbackCard.submitted_at >= start_of_week),
+    )
+
+
+def _count(model, *conditions) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0

@@ -1,0 +1,80 @@
+"""Rules applied whenever a record is saved, whoever saves it (back office, seed, portal)."""
+from crm.clock import now
+from crm.models import Complaint, Customer, FeedbackCard, HotlineTicket, Order, Visit
+from crm.models.choices import CustomerStatus
+from crm.services import numbering
+
+
+def prepare_customer(customer: Customer) -> None:
+    """Consent carries the moment it was given; withdrawing it clears that moment."""
+    if customer.consent_to_contact and customer.consent_at is None:
+        customer.consent_at = now()
+    elif not customer.consent_to_contact:
+        customer.consent_at = None
+
+
+def prepare_order(order: Order) -> None:
+    """An order belongs to the customer's dealer unless told otherwise, and makes a
+    potential customer an actual one (实际顾客)."""
+    customer = order.customer
+    if customer is None:
+        return
+    if order.dealer is None:
+        order.dealer = customer.dealer
+    if customer.status == CustomerStatus.POTENTIAL.value:
+        customer.status = CustomerStatus.ACTUAL.value
+
+
+def prepare_visit(visit: Visit) -> None:
+    if visit.dealer is None and visit.customer is not None:
+        visit.dealer = visit.customer.dealer
+    if visit.happened_at is None:
+        visit.happened_at = now()
+
+
+def prepare_complaint(complaint: Complaint) -> None:
+    if not complaint.number:
+        complaint.number = numbering.complaint_number()
+    if complaint.received_at is None:
+        complaint.received_at = now()
+    if complaint.dealer is None and complaint.customer is not None:
+        complaint.dealer = complaint.customer.dealer
+    if complaint.product is None and complaint.order is not None:
+        complaint.product = complaint.order.product
+
+
+def prepare_ticket(ticket: HotlineTicket) -> None:
+    if not ticket.number:
+        ticket.number = numbering.ticket_number()
+    if ticket.received_at is None:
+        ticket.received_at = now()
+    if ticket.dealer is None and ticket.customer is not None:
+        ticket.dealer = ticket.customer.dealer
+
+
+def prepare_card(card: FeedbackCard) -> None:
+    if not card.reference:
+        card.reference = numbering.card_reference()
+    if card.submitted_at is None:
+        card.submitted_at = now()
+    if card.consent_to_contact and card.consent_at is None:
+        card.consent_at = card.submitted_at
+    if card.dealer is None and card.customer is not None:
+        card.dealer = card.customer.dealer
+
+
+PREPARERS = {
+    Customer: prepare_customer,
+    Order: prepare_order,
+    Visit: prepare_visit,
+    Complaint: prepare_complaint,
+    HotlineTicket: prepare_ticket,
+    FeedbackCard: prepare_card,
+}
+
+
+def prepare(record) -> None:
+    """Apply the save rules of the record's type, if it has any."""
+    preparer = PREPARERS.get(type(record))
+    if preparer is not None:
+        preparer(record)
