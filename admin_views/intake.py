@@ -1,9 +1,12 @@
 """Feedback cards and hotline tickets, as clerks see them."""
+from flask_babel import lazy_gettext as _l
+from wtforms.validators import Optional
+
 from admin_views.base import BackOfficeModelView
 from crm.models.choices import CardStatus, TicketChannel, TicketStatus, TicketTopic
 from forms.fields import PhoneField
-from forms.validators import CleanText, MobilePhone, NotInFuture, Rating
 from admin_views.service import CUSTOMER_LOOKUP, DEALER_LOOKUP, USER_LOOKUP
+from forms.validators import CleanText, MobilePhone, NotInFuture, Rating
 
 PRODUCT_LOOKUP = {"fields": ("model_number", "name"), "page_size": 10}
 
@@ -65,6 +68,7 @@ class HotlineTicketView(BackOfficeModelView):
         "mobile": {"validators": [MobilePhone()]},
         "contact_name": {"validators": [CleanText()]},
         "purchase_date": {"validators": [NotInFuture()]},
-        "received_at": {"validators": [NotInFuture()]},
+        "received_at": {"validators": [Optional(), NotInFuture()],
+                        "description": _l("Left empty, the time of saving is used.")},
         "resolved_at": {"validators": [NotInFuture()]},
     }

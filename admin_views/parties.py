@@ -13,7 +13,16 @@ from crm.models.choices import (
     PriceTier,
 )
 from forms.fields import PhoneField
-from forms.validators import AnyPhone, AtLeastOne, CleanText, MobilePhone, NonNegative, NotInFuture, PostalCode
+from forms.validators import (
+    AnyPhone,
+    AtLeastOne,
+    CleanText,
+    EmailAddress,
+    MobilePhone,
+    NonNegative,
+    NotInFuture,
+    PostalCode,
+)
 
 
 class DealerView(BackOfficeModelView):
@@ -82,6 +91,7 @@ class CustomerView(BackOfficeModelView):
     }
     form_args = {
         "name": {"validators": [CleanText()]},
+        "email": {"validators": [EmailAddress()]},
         "mobile": {"validators": [MobilePhone()], "description": _l("11 digits, for example 13812345678")},
         "other_phone": {"validators": [AnyPhone()], "description": _l("Mobile or landline, such as 020-12345678")},
         "postal_code": {"validators": [PostalCode()]},

@@ -1,5 +1,6 @@
 """Service visits and complaints."""
 from flask_babel import lazy_gettext as _l
+from wtforms.validators import Optional
 
 from admin_views.base import BackOfficeModelView
 from crm.models.choices import (
@@ -32,7 +33,8 @@ class VisitView(BackOfficeModelView):
     form_choices = column_choices
     form_ajax_refs = {"customer": CUSTOMER_LOOKUP, "dealer": DEALER_LOOKUP, "staff": USER_LOOKUP}
     form_args = {
-        "happened_at": {"validators": [NotInFuture()]},
+        "happened_at": {"validators": [Optional(), NotInFuture()],
+                        "description": _l("Left empty, the time of saving is used.")},
         "satisfaction": {"validators": [Rating(1, 5)]},
         "dealer": {"description": _l("Left empty, the customer's dealer is used.")},
     }
@@ -65,7 +67,8 @@ class ComplaintView(BackOfficeModelView):
         "assigned_to": USER_LOOKUP,
     }
     form_args = {
-        "received_at": {"validators": [NotInFuture()], "description": _l("Left empty, the time of saving is used.")},
+        "received_at": {"validators": [Optional(), NotInFuture()],
+                        "description": _l("Left empty, the time of saving is used.")},
         "first_response_at": {"validators": [NotInFuture()]},
         "resolved_at": {"validators": [NotInFuture()]},
         "satisfaction": {"validators": [Rating(1, 5)]},

@@ -1,5 +1,6 @@
 """Back-office logins, managed by administrators."""
 from flask import request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField
 from wtforms.validators import Length, Optional
@@ -41,8 +42,8 @@ class UserView(BackOfficeModelView):
         if dealer_error:
             form.dealer.errors = [*form.dealer.errors, dealer_error]
             valid = False
-        if form.password.data == "" and self._is_create_request():
-            form.password.errors = [*form.password.errors, _l("Set a password for the new user.")]
+        if not form.password.data and self._is_create_request():
+            form.password.errors = [*form.password.errors, _("Set a password for the new user.")]
             valid = False
         return valid
 

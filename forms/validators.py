@@ -1,10 +1,15 @@
-"""Field validators with translated messages."""
+"""Field validators with translated messages.
+
+Messages are raised as plain strings, translated at validation time: Flask-Admin shows
+only `str` errors next to a field, not lazy strings.
+"""
 import re
 from datetime import date, datetime
 
 from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms.validators import StopValidation, ValidationError
+from wtforms.validators import Email, StopValidation, ValidationError
 
 from crm.clock import today
 from crm.phones import InvalidPhone, normalise_mobile, normalise_phone
@@ -27,7 +32,7 @@ class MobilePhone:
         try:
             field.data = normalise_mobile(str(field.data), _region())
         except InvalidPhone:
-            raise StopValidation(self.message) from None
+            raise StopValidation(str(self.message)) from None
 
 
 class AnyPhone:
@@ -41,7 +46,7 @@ class AnyPhone:
         try:
             field.data = normalise_phone(str(field.data), _region())
         except InvalidPhone:
-            raise StopValidation(self.message) from None
+            raise StopValidation(str(self.message)) from None
 
 
 class PostalCode:
@@ -49,9 +54,22 @@ class PostalCode:
 
     def __call__(self, form, field):
         if field.data and not POSTAL_CODE.match(str(field.data).strip()):
-            raise ValidationError(self.message)
+            raise ValidationError(str(self.message))
         if field.data:
             field.data = str(field.data).strip()
+
+
+class EmailAddress:
+    message = _l("Enter a valid email address, for example name@example.com.")
+
+    def __call__(self, form, field):
+        if not field.data:
+            return
+        field.data = str(field.data).strip()
+        try:
+            Email()(form, field)
+        except ValidationError:
+            raise ValidationError(str(self.message)) from None
 
 
 class NotInFuture:
@@ -63,7 +81,7 @@ class NotInFuture:
             return
         day = value.date() if isinstance(value, datetime) else value
         if isinstance(day, date) and day > today():
-            raise ValidationError(self.message)
+            raise ValidationError(str(self.message))
 
 
 class NotBefore:
@@ -76,7 +94,7 @@ class NotBefore:
     def __call__(self, form, field):
         other = form._fields.get(self.other_field)
         if field.data and other is not None and other.data and field.data < other.data:
-            raise ValidationError(self.message)
+            raise ValidationError(str(self.message))
 
 
 class NonNegative:
@@ -84,7 +102,7 @@ class NonNegative:
 
     def __call__(self, form, field):
         if field.data is not None and field.data < 0:
-            raise ValidationError(self.message)
+            raise ValidationError(str(self.message))
 
 
 class AtLeastOne:
@@ -92,7 +110,7 @@ class AtLeastOne:
 
     def __call__(self, form, field):
         if field.data is not None and field.data < 1:
-            raise ValidationError(self.message)
+            raise ValidationError(str(self.message))
 
 
 class Rating:
@@ -103,9 +121,7 @@ class Rating:
 
     def __call__(self, form, field):
         if field.data is not None and not self.low <= field.data <= self.high:
-            raise ValidationError(
-                _l("Choose a score from %(low)d to %(high)d.", low=self.low, high=self.high)
-            )
+            raise ValidationError(_("Choose a score from %(low)d to %(high)d.", low=self.low, high=self.high))
 
 
 class CleanText:

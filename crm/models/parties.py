@@ -28,7 +28,9 @@ class Dealer(TimestampMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     joined_on: Mapped[date | None] = mapped_column(Date)
 
-    customers: Mapped[list[Customer]] = relationship(back_populates="dealer")
+    # passive_deletes="all": deleting a dealer must never quietly detach its customers;
+    # the database refuses instead, and the clerk is told to deactivate the dealer.
+    customers: Mapped[list[Customer]] = relationship(back_populates="dealer", passive_deletes="all")
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"

@@ -17,7 +17,9 @@ def new_number(prefix: str, column) -> str:
     stamp = today().strftime("%y%m%d")
     while True:
         candidate = f"{prefix}{stamp}-" + "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_PART))
-        if not db.session.scalar(select(exists().where(column == candidate))):
+        with db.session.no_autoflush:  # the record being numbered may already sit in the session
+            taken = db.session.scalar(select(exists().where(column == candidate)))
+        if not taken:
             return candidate
 
 
