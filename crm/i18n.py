@@ -1,12 +1,13 @@
 """Language selection: the user's preference, then the browser, then Chinese."""
-from flask import Flask, current_app, request, session
-from flask_babel import lazy_gettext as _l
+import os
+
+from flask import Flask, current_app, has_request_context, request, session
 from flask_login import current_user
 
 from crm.extensions import babel
 
-LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
 # Shown in the language's own script, so they stay readable whatever the interface language.
+LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
 SESSION_KEY = "language"
 
 
@@ -16,6 +17,8 @@ def supported_languages() -> tuple[str, ...]:
 
 def select_locale() -> str:
     languages = supported_languages()
+    if not has_request_context():
+        return _process_language(languages)
     user_choice = getattr(current_user, "language", None) if current_user else None
     if user_choice in languages:
         return user_choice
@@ -24,6 +27,16 @@ def select_locale() -> str:
         return session_choice
     best = request.accept_languages.best_match(_browser_tags(languages))
     return _browser_tags(languages).get(best, current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def _process_language(languages: tuple[str, ...]) -> str:
+    """For command-line use: the language of the process's locale (LANG=en_US.UTF-8 -> en)."""
+    setting = os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG") or ""
+    code = setting.split(".", 1)[0]
+    for candidate in (code, code.split("_", 1)[0]):
+        if candidate in languages:
+            return candidate
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def _browser_tags(languages: tuple[str, ...]) -> dict[str, str]:
@@ -44,5 +57,3 @@ def html_lang(locale_code: str) -> str:
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
 
-
-LANGUAGE_LABEL = _l("Language")
