@@ -3,6 +3,7 @@ from flask import abort, flash, has_request_context, redirect, request, url_for
 from flask_admin import AdminIndexView
 from flask_admin.contrib.sqla import ModelView
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
@@ -53,7 +54,14 @@ class BackOfficeModelView(ModelView):
 
     def __init__(self, model, session, **kwargs):
         self.column_formatters = {**self._default_formatters(model), **dict(self.column_formatters or {})}
+        self.form_args = self._with_blank_text(dict(self.form_args or {}))
         super().__init__(model, session, **kwargs)
+
+    def _with_blank_text(self, form_args: dict) -> dict:
+        """Optional choice fields say "Not set" rather than showing an empty, unnamed control."""
+        for name in self.form_choices or {}:
+            form_args[name] = {"blank_text": _l("Not set"), **form_args.get(name, {})}
+        return form_args
 
     @staticmethod
     def _default_formatters(model) -> dict:

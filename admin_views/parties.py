@@ -3,6 +3,7 @@ from flask_admin.form import rules
 from flask_babel import lazy_gettext as _l
 
 from admin_views.base import BackOfficeModelView
+from admin_views.labels import FIELD_LABELS
 from crm.models.choices import (
     AcquisitionChannel,
     CustomerStatus,
@@ -57,6 +58,7 @@ CUSTOMER_FORM_RULES = [
 
 class CustomerView(BackOfficeModelView):
     record_kind = "customer"
+    column_labels = {**FIELD_LABELS, "name": _l("Full name")}
     details_template = "admin/customer_details.html"
     column_list = ("name", "mobile", "city", "district", "status", "household_stage", "channel", "dealer",
                    "salesperson", "created_at")

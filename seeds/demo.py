@@ -134,7 +134,8 @@ def _upsert_users(dealers: dict[str, Dealer], password: str) -> dict[str, User]:
 
 def _mobile(index: int) -> str:
     prefix = MOBILE_PREFIXES[index % len(MOBILE_PREFIXES)]
-    rest = (index // len(MOBILE_PREFIXES) * 7919 + 12_345_678) % 100_000_000
+    # An affine map with a multiplier prime to 10 is one-to-one on 8 digits and looks random.
+    rest = (index * 91_823_457 + 12_345_678) % 100_000_000
     return f"+86{prefix}{rest:08d}"
 
 

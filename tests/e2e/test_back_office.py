@@ -1,0 +1,66 @@
+"""What a clerk does in a real browser: sign in, look up, type, save, switch language, sign out."""
+from sqlalchemy import select
+
+from crm.extensions import db
+from crm.models import Customer
+from tests.conftest import make_user
+from tests.e2e.conftest import sign_in
+
+
+def test_clerk_signs_in_and_sees_the_dashboard(live_server, phone_page, app, customer):
+    make_user("clerk", "clerk")
+    sign_in(phone_page, live_server, "clerk")
+    assert phone_page.get_by_role("heading", name="首页概览").is_visible()
+    assert phone_page.locator(".figure-tile").first.inner_text().startswith("1")
+
+
+def test_clerk_creates_a_customer_picking_the_dealer_by_typing(live_server, desktop_page, app, dealer):
+    make_user("clerk", "clerk")
+    page = desktop_page
+    sign_in(page, live_server, "clerk")
+    page.goto(f"{live_server}/admin/customer/new/")
+    page.get_by_label("姓名").fill("陈静")
+    page.get_by_label("手机号码").fill("139 1234 0000")
+    page.locator("#s2id_dealer .select2-choice").click()
+    page.locator(".select2-drop-active input.select2-input").fill("佛山")
+    page.locator(".select2-result-label", has_text="GD-FS-001").click()
+    page.get_by_role("button", name="保存", exact=True).click()
+    page.wait_for_url(f"{live_server}/admin/customer/")
+    assert page.locator(".alert-success").count() == 1
+    person = db.session.scalar(select(Customer).where(Customer.name == "陈静"))
+    assert person.mobile == "+8613912340000"
+    assert person.dealer_id == dealer.id
+
+
+def test_a_bad_mobile_number_is_shown_next_to_the_field_and_nothing_typed_is_lost(live_server, desktop_page, app):
+    make_user("clerk", "clerk")
+    page = desktop_page
+    sign_in(page, live_server, "clerk")
+    page.goto(f"{live_server}/admin/customer/new/")
+    page.get_by_label("姓名").fill("陈静")
+    page.get_by_label("手机号码").fill("12345")
+    page.get_by_label("详细地址").fill("天河路1号")
+    page.get_by_role("button", name="保存", exact=True).click()
+    assert "请输入有效的手机号码" in page.locator("#mobile ~ .invalid-feedback").inner_text()
+    assert page.get_by_label("姓名").input_value() == "陈静"
+    assert page.get_by_label("详细地址").input_value() == "天河路1号"
+
+
+def test_the_language_switch_turns_the_back_office_english(live_server, phone_page, app):
+    make_user("clerk", "clerk")
+    page = phone_page
+    sign_in(page, live_server, "clerk")
+    page.locator(".navbar-toggler").click()
+    page.get_by_role("button", name="语言: English").click()
+    assert page.get_by_role("heading", name="Dashboard").is_visible()
+    assert page.locator("html").get_attribute("lang") == "en"
+
+
+def test_sign_out_returns_to_the_login_page(live_server, desktop_page, app):
+    make_user("clerk", "clerk")
+    page = desktop_page
+    sign_in(page, live_server, "clerk")
+    page.get_by_role("button", name="退出登录").click()
+    page.wait_for_url(f"{live_server}/login")
+    page.goto(f"{live_server}/admin/")
+    assert page.url.startswith(f"{live_server}/login")
