@@ -15,7 +15,7 @@ class FeedbackCardView(BackOfficeModelView):
     record_kind = "feedback_card"
     column_list = ("reference", "submitted_at", "dealer", "product", "rating_quality", "rating_service",
                    "recommend_score", "contact_name", "mobile", "status")
-    column_searchable_list = ("reference", "contact_name", "mobile", "comments", "batch")
+    column_searchable_list = ("reference", "contact_name", "mobile", "batch")
     column_filters = ("status", "submitted_at", "dealer.code", "dealer.name", "product.model_number", "batch",
                       "recommend_score")
     column_choices = {"status": CardStatus.choices()}
@@ -45,7 +45,7 @@ class HotlineTicketView(BackOfficeModelView):
     record_kind = "hotline_ticket"
     column_list = ("number", "received_at", "channel", "topic", "contact_name", "mobile", "city", "dealer",
                    "status", "assigned_to")
-    column_searchable_list = ("number", "contact_name", "mobile", "description", "city")
+    column_searchable_list = ("number", "contact_name", "mobile", "city")
     column_filters = ("status", "topic", "channel", "received_at", "city", "dealer.code", "dealer.name")
     column_choices = {
         "channel": TicketChannel.choices(),

@@ -22,7 +22,7 @@ class VisitView(BackOfficeModelView):
     record_kind = "visit"
     column_list = ("happened_at", "customer", "dealer", "channel", "purpose", "staff", "satisfaction",
                    "next_follow_up_on")
-    column_searchable_list = ("customer.name", "customer.mobile", "place", "summary")
+    column_searchable_list = ("customer.name", "customer.mobile")
     column_filters = ("channel", "purpose", "happened_at", "next_follow_up_on", "dealer.code", "dealer.name",
                       "satisfaction")
     column_choices = {"channel": VisitChannel.choices(), "purpose": VisitPurpose.choices()}
@@ -44,7 +44,7 @@ class ComplaintView(BackOfficeModelView):
     record_kind = "complaint"
     column_list = ("number", "received_at", "customer", "dealer", "category", "severity", "status",
                    "assigned_to", "first_response_at", "resolved_at")
-    column_searchable_list = ("number", "customer.name", "customer.mobile", "description")
+    column_searchable_list = ("number", "customer.name", "customer.mobile")
     column_filters = ("status", "severity", "category", "channel", "received_at", "resolved_at", "dealer.code",
                       "dealer.name", "product.model_number")
     column_choices = {

@@ -4,6 +4,7 @@ import sys
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 
 from crm.models.choices import Role
 from crm.services import users as user_service
@@ -22,17 +23,18 @@ def seed_demo(customer_count: int, reset: bool) -> None:
     from seeds import demo
 
     result = demo.seed(customer_count=customer_count, reset=reset, progress=_progress_bar)
-    click.echo(f"Demo data: {result.dealers} dealers, {result.products} products, "
-               f"{result.customers_created} new customers ({result.customers_total} in all).")
-    click.echo("Demo logins (username / password):")
+    click.echo(_("Demo data: %(dealers)d dealers, %(products)d products, %(created)d new customers "
+                 "(%(total)d in all).", dealers=result.dealers, products=result.products,
+                 created=result.customers_created, total=result.customers_total))
+    click.echo(_("Demo logins (username / password):"))
     for username, password in result.logins:
         click.echo(f"  {username} / {password}")
     if result.password_generated:
-        click.echo("Set DEMO_PASSWORD to choose the demo password.")
+        click.echo(_("Set DEMO_PASSWORD to choose the demo password."))
 
 
-def _progress_bar(total: int, label: str):
-    return click.progressbar(length=total, label=label, file=sys.stderr)
+def _progress_bar(total: int):
+    return click.progressbar(length=total, label=_("Seeding customers"), file=sys.stderr)
 
 
 @users_cli.command("create")
@@ -46,13 +48,13 @@ def create_user(username: str, role: str, dealer_code: str | None) -> None:
         user = user_service.create_user(username, password, role, dealer_code)
     except ServiceError as error:
         raise click.ClickException(str(error.message)) from None
-    click.echo(f"Created {user.role} user {user.username}.")
+    click.echo(_("Created the user %(name)s (%(role)s).", name=user.username, role=Role.label_for(user.role)))
 
 
 def _read_password() -> str:
     if sys.stdin is not None and not sys.stdin.isatty():
         return sys.stdin.readline().rstrip("\r\n")
-    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return click.prompt(_("Password"), hide_input=True, confirmation_prompt=True)
 
 
 def init_app(app: Flask) -> None:

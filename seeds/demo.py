@@ -148,7 +148,7 @@ def _seed_customers(count, dealers, products, users, progress) -> int:
         "today": now(),
     }
     created = 0
-    bar = progress(count, "Seeding customers") if progress and count >= 5 * BATCH_SIZE else nullcontext()
+    bar = progress(count) if progress and count >= 5 * BATCH_SIZE else nullcontext()
     with bar as tracker:
         for start in range(0, count, BATCH_SIZE):
             stop = min(start + BATCH_SIZE, count)

@@ -28,7 +28,7 @@ class Visit(TimestampMixin, db.Model):
     place: Mapped[str | None] = mapped_column(String(255))
     summary: Mapped[str | None] = mapped_column(Text)
     outcome: Mapped[str | None] = mapped_column(Text)
-    satisfaction: Mapped[int | None] = mapped_column(Integer)
+    satisfaction: Mapped[int | None] = mapped_column(Integer, index=True)
     next_follow_up_on: Mapped[date | None] = mapped_column(Date, index=True)
 
     customer: Mapped[Customer] = relationship(back_populates="visits")

@@ -22,9 +22,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = code_column(Role.CLERK.value)
     dealer_id: Mapped[int | None] = mapped_column(ForeignKey("dealer.id"), index=True)
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     language: Mapped[str | None] = mapped_column(String(10))
-    last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
 
     dealer: Mapped[Dealer | None] = relationship()
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 11:42:20.327810
+Create Date: 2026-11-25 12:03:06.589062
 
 """
 from alembic import op
@@ -38,7 +38,9 @@ def upgrade():
     with op.batch_alter_table('dealer', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_dealer_active'), ['active'], unique=False)
         batch_op.create_index(batch_op.f('ix_dealer_city'), ['city'], unique=False)
+        batch_op.create_index(batch_op.f('ix_dealer_contact_person'), ['contact_person'], unique=False)
         batch_op.create_index(batch_op.f('ix_dealer_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_dealer_joined_on'), ['joined_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_dealer_level'), ['level'], unique=False)
         batch_op.create_index(batch_op.f('ix_dealer_name'), ['name'], unique=False)
         batch_op.create_index(batch_op.f('ix_dealer_province'), ['province'], unique=False)
@@ -101,16 +103,19 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_customer'))
     )
     with op.batch_alter_table('customer', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_customer_address'), ['address'], unique=False)
         batch_op.create_index(batch_op.f('ix_customer_birthday'), ['birthday'], unique=False)
         batch_op.create_index(batch_op.f('ix_customer_channel'), ['channel'], unique=False)
         batch_op.create_index(batch_op.f('ix_customer_city'), ['city'], unique=False)
         batch_op.create_index(batch_op.f('ix_customer_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_customer_dealer_id'), ['dealer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_customer_district'), ['district'], unique=False)
+        batch_op.create_index(batch_op.f('ix_customer_email'), ['email'], unique=False)
         batch_op.create_index(batch_op.f('ix_customer_household_stage'), ['household_stage'], unique=False)
         batch_op.create_index(batch_op.f('ix_customer_housing_type'), ['housing_type'], unique=False)
         batch_op.create_index(batch_op.f('ix_customer_mobile'), ['mobile'], unique=False)
         batch_op.create_index(batch_op.f('ix_customer_name'), ['name'], unique=False)
+        batch_op.create_index(batch_op.f('ix_customer_other_phone'), ['other_phone'], unique=False)
         batch_op.create_index(batch_op.f('ix_customer_postal_code'), ['postal_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_customer_price_tier'), ['price_tier'], unique=False)
         batch_op.create_index(batch_op.f('ix_customer_province'), ['province'], unique=False)
@@ -134,8 +139,10 @@ def upgrade():
     sa.UniqueConstraint('username', name=op.f('uq_user_username'))
     )
     with op.batch_alter_table('user', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_user_active'), ['active'], unique=False)
         batch_op.create_index(batch_op.f('ix_user_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_user_dealer_id'), ['dealer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_user_last_login_at'), ['last_login_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_user_role'), ['role'], unique=False)
 
     op.create_table('feedback_card',
@@ -169,11 +176,13 @@ def upgrade():
     )
     with op.batch_alter_table('feedback_card', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_feedback_card_batch'), ['batch'], unique=False)
+        batch_op.create_index(batch_op.f('ix_feedback_card_contact_name'), ['contact_name'], unique=False)
         batch_op.create_index(batch_op.f('ix_feedback_card_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_feedback_card_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_feedback_card_dealer_id'), ['dealer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_feedback_card_mobile'), ['mobile'], unique=False)
         batch_op.create_index(batch_op.f('ix_feedback_card_product_id'), ['product_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_feedback_card_recommend_score'), ['recommend_score'], unique=False)
         batch_op.create_index(batch_op.f('ix_feedback_card_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_feedback_card_submitted_at'), ['submitted_at'], unique=False)
 
@@ -208,6 +217,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_hotline_ticket_assigned_to_id'), ['assigned_to_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hotline_ticket_channel'), ['channel'], unique=False)
         batch_op.create_index(batch_op.f('ix_hotline_ticket_city'), ['city'], unique=False)
+        batch_op.create_index(batch_op.f('ix_hotline_ticket_contact_name'), ['contact_name'], unique=False)
         batch_op.create_index(batch_op.f('ix_hotline_ticket_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_hotline_ticket_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hotline_ticket_dealer_id'), ['dealer_id'], unique=False)
@@ -273,6 +283,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_visit_happened_at'), ['happened_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_visit_next_follow_up_on'), ['next_follow_up_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_visit_purpose'), ['purpose'], unique=False)
+        batch_op.create_index(batch_op.f('ix_visit_satisfaction'), ['satisfaction'], unique=False)
         batch_op.create_index(batch_op.f('ix_visit_staff_id'), ['staff_id'], unique=False)
 
     op.create_table('complaint',
@@ -340,6 +351,7 @@ def downgrade():
     op.drop_table('complaint')
     with op.batch_alter_table('visit', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_visit_staff_id'))
+        batch_op.drop_index(batch_op.f('ix_visit_satisfaction'))
         batch_op.drop_index(batch_op.f('ix_visit_purpose'))
         batch_op.drop_index(batch_op.f('ix_visit_next_follow_up_on'))
         batch_op.drop_index(batch_op.f('ix_visit_happened_at'))
@@ -368,6 +380,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_hotline_ticket_dealer_id'))
         batch_op.drop_index(batch_op.f('ix_hotline_ticket_customer_id'))
         batch_op.drop_index(batch_op.f('ix_hotline_ticket_created_at'))
+        batch_op.drop_index(batch_op.f('ix_hotline_ticket_contact_name'))
         batch_op.drop_index(batch_op.f('ix_hotline_ticket_city'))
         batch_op.drop_index(batch_op.f('ix_hotline_ticket_channel'))
         batch_op.drop_index(batch_op.f('ix_hotline_ticket_assigned_to_id'))
@@ -376,18 +389,22 @@ def downgrade():
     with op.batch_alter_table('feedback_card', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_feedback_card_submitted_at'))
         batch_op.drop_index(batch_op.f('ix_feedback_card_status'))
+        batch_op.drop_index(batch_op.f('ix_feedback_card_recommend_score'))
         batch_op.drop_index(batch_op.f('ix_feedback_card_product_id'))
         batch_op.drop_index(batch_op.f('ix_feedback_card_mobile'))
         batch_op.drop_index(batch_op.f('ix_feedback_card_dealer_id'))
         batch_op.drop_index(batch_op.f('ix_feedback_card_customer_id'))
         batch_op.drop_index(batch_op.f('ix_feedback_card_created_at'))
+        batch_op.drop_index(batch_op.f('ix_feedback_card_contact_name'))
         batch_op.drop_index(batch_op.f('ix_feedback_card_batch'))
 
     op.drop_table('feedback_card')
     with op.batch_alter_table('user', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_user_role'))
+        batch_op.drop_index(batch_op.f('ix_user_last_login_at'))
         batch_op.drop_index(batch_op.f('ix_user_dealer_id'))
         batch_op.drop_index(batch_op.f('ix_user_created_at'))
+        batch_op.drop_index(batch_op.f('ix_user_active'))
 
     op.drop_table('user')
     with op.batch_alter_table('customer', schema=None) as batch_op:
@@ -397,16 +414,19 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_customer_province'))
         batch_op.drop_index(batch_op.f('ix_customer_price_tier'))
         batch_op.drop_index(batch_op.f('ix_customer_postal_code'))
+        batch_op.drop_index(batch_op.f('ix_customer_other_phone'))
         batch_op.drop_index(batch_op.f('ix_customer_name'))
         batch_op.drop_index(batch_op.f('ix_customer_mobile'))
         batch_op.drop_index(batch_op.f('ix_customer_housing_type'))
         batch_op.drop_index(batch_op.f('ix_customer_household_stage'))
+        batch_op.drop_index(batch_op.f('ix_customer_email'))
         batch_op.drop_index(batch_op.f('ix_customer_district'))
         batch_op.drop_index(batch_op.f('ix_customer_dealer_id'))
         batch_op.drop_index(batch_op.f('ix_customer_created_at'))
         batch_op.drop_index(batch_op.f('ix_customer_city'))
         batch_op.drop_index(batch_op.f('ix_customer_channel'))
         batch_op.drop_index(batch_op.f('ix_customer_birthday'))
+        batch_op.drop_index(batch_op.f('ix_customer_address'))
 
     op.drop_table('customer')
     with op.batch_alter_table('product', schema=None) as batch_op:
@@ -421,7 +441,9 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_dealer_province'))
         batch_op.drop_index(batch_op.f('ix_dealer_name'))
         batch_op.drop_index(batch_op.f('ix_dealer_level'))
+        batch_op.drop_index(batch_op.f('ix_dealer_joined_on'))
         batch_op.drop_index(batch_op.f('ix_dealer_created_at'))
+        batch_op.drop_index(batch_op.f('ix_dealer_contact_person'))
         batch_op.drop_index(batch_op.f('ix_dealer_city'))
         batch_op.drop_index(batch_op.f('ix_dealer_active'))
 
