@@ -2,8 +2,8 @@
 from sqlalchemy import select
 
 from crm.extensions import db
-from crm.models import Customer
-from tests.conftest import make_user
+from crm.models import Customer, Product
+from tests.conftest import PASSWORD, make_user
 from tests.e2e.conftest import sign_in
 
 
@@ -64,3 +64,29 @@ def test_sign_out_returns_to_the_login_page(live_server, desktop_page, app):
     page.wait_for_url(f"{live_server}/login")
     page.goto(f"{live_server}/admin/")
     assert page.url.startswith(f"{live_server}/login")
+
+
+def test_clerk_deletes_a_record_from_the_list_after_confirming(live_server, desktop_page, app, product):
+    product_id = product.id
+    make_user("clerk", "clerk")
+    page = desktop_page
+    sign_in(page, live_server, "clerk")
+    page.goto(f"{live_server}/admin/product/")
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.locator("form.icon button").first.click()
+    page.wait_for_load_state()
+    assert page.locator(".alert-success").count() == 1
+    db.session.rollback()
+    assert db.session.get(Product, product_id) is None
+
+
+def test_a_user_without_back_office_rights_can_sign_out_from_the_403_page(live_server, phone_page, app, dealer):
+    make_user("dealer1", "dealer", dealer=dealer)
+    page = phone_page
+    page.goto(f"{live_server}/login")
+    page.get_by_label("用户名").fill("dealer1")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.locator("form.form").get_by_role("button", name="登录").click()
+    assert page.get_by_role("heading", name="您没有权限打开此页面").is_visible()
+    page.get_by_role("button", name="退出登录").click()
+    page.wait_for_url(f"{live_server}/login")
