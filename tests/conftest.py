@@ -6,12 +6,13 @@ session and every test starts from empty tables.
 """
 import contextvars
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from flask import has_app_context
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from crm.app import create_app
@@ -155,25 +156,38 @@ def log_in(client, username: str, password: str = PASSWORD):
     return client.post("/login", data={"username": username, "password": password})
 
 
+def logged_in_client(app, username: str, role: str, dealer: Dealer | None = None):
+    make_user(username, role, dealer=dealer)
+    client = app.test_client()
+    log_in(client, username)
+    return client
+
+
 @pytest.fixture
 def admin_client(app):
-    make_user("admin", Role.ADMIN.value)
-    client = app.test_client()
-    log_in(client, "admin")
-    return client
+    return logged_in_client(app, "admin", Role.ADMIN.value)
 
 
 @pytest.fixture
 def clerk_client(app):
-    make_user("clerk", Role.CLERK.value)
-    client = app.test_client()
-    log_in(client, "clerk")
-    return client
+    return logged_in_client(app, "clerk", Role.CLERK.value)
 
 
 @pytest.fixture
 def dealer_client(app, dealer):
-    make_user("dealer1", Role.DEALER.value, dealer=dealer)
-    client = app.test_client()
-    log_in(client, "dealer1")
-    return client
+    return logged_in_client(app, "dealer1", Role.DEALER.value, dealer=dealer)
+
+
+@contextmanager
+def recorded_statements(engine):
+    """Collects the SQL statements run on `engine` inside the block."""
+    statements: list[str] = []
+
+    def record(_connection, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

@@ -3,9 +3,10 @@ import pytest
 from sqlalchemy import text
 
 from crm.app import create_app
-from crm.config import INSECURE_DEFAULT_KEY
+from crm.config import INSECURE_DEFAULT_KEY, _normalise_database_url
 from crm.database import write_transaction
 from crm.extensions import db
+from tests.conftest import recorded_statements
 
 
 def test_production_refuses_the_default_secret_key(monkeypatch):
@@ -30,9 +31,7 @@ def test_production_starts_with_a_real_secret_key_and_secure_cookies(monkeypatch
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
 
-def test_database_url_accepts_the_postgres_scheme(monkeypatch):
-    from crm.config import _normalise_database_url
-
+def test_database_url_accepts_the_postgres_scheme():
     assert _normalise_database_url("postgres://u:p@h/db") == "postgresql+psycopg://u:p@h/db"
     assert _normalise_database_url("postgresql://u:p@h/db") == "postgresql+psycopg://u:p@h/db"
     assert _normalise_database_url("sqlite:///x.db") == "sqlite:///x.db"
@@ -72,40 +71,22 @@ def test_sqlite_uses_wal_busy_timeout_and_foreign_keys(app):
 
 def test_sqlite_write_transactions_take_the_lock_at_begin(app):
     _sqlite_only(app)
-    statements = []
-    from sqlalchemy import event
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        db.session.remove()
+    db.session.remove()
+    with recorded_statements(db.engine) as statements:
         with write_transaction():
             db.session.execute(text("SELECT 1"))
             db.session.rollback()
         db.session.execute(text("SELECT 1"))
         db.session.rollback()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
     assert "BEGIN IMMEDIATE" in statements
     assert statements.count("BEGIN") == 1
 
 
 def test_a_post_request_takes_the_write_lock(app, admin_client):
     _sqlite_only(app)
-    seen = []
-    from sqlalchemy import event
-
-    def record(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(db.engine) as seen:
         admin_client.post("/admin/product/new/", data={"model_number": "X-1", "name": "测试", "category": "sofa",
                                                        "warranty_months": "12"})
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
     assert "BEGIN IMMEDIATE" in seen
 
 
