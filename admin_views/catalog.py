@@ -10,7 +10,6 @@ class ProductView(BackOfficeModelView):
     column_searchable_list = ("model_number", "name", "series")
     column_filters = ("category", "series", "active")
     column_choices = {"category": ProductCategory.choices()}
-    column_default_sort = ("model_number", False)
     form_columns = ("model_number", "name", "series", "category", "material", "warranty_months",
                     "maintenance_interval_months", "active")
     form_choices = column_choices

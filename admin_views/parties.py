@@ -32,7 +32,6 @@ class DealerView(BackOfficeModelView):
     column_searchable_list = ("code", "name", "city", "contact_person")
     column_filters = ("province", "city", "level", "active", "joined_on")
     column_choices = {"level": DealerLevel.choices()}
-    column_default_sort = ("code", False)
     form_columns = ("code", "name", "level", "province", "city", "address", "contact_person", "phone",
                     "active", "joined_on")
     form_choices = {"level": DealerLevel.choices()}

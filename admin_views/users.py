@@ -18,7 +18,6 @@ class UserView(BackOfficeModelView):
     column_searchable_list = ("username",)
     column_filters = ("role", "active", "dealer.code", "dealer.name", "last_login_at")
     column_choices = {"role": Role.choices(), "language": list(LANGUAGE_NAMES.items())}
-    column_default_sort = ("username", False)
     column_details_exclude_list = ("password_hash",)
     form_columns = ("username", "role", "dealer", "active", "language", "password")
     form_choices = column_choices
