@@ -3,7 +3,9 @@ from flask import Blueprint, Flask
 from flask_admin import Admin, expose
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
+from admin_views.audit import AuditView
 from admin_views.base import BackOfficeIndexView
 from admin_views.formatters import code_labels
 from admin_views.catalog import ProductView
@@ -13,14 +15,15 @@ from admin_views.sales import OrderView
 from admin_views.service import ComplaintView, VisitView
 from admin_views.users import UserView
 from crm.extensions import db
-from crm.models import Complaint, Customer, Dealer, FeedbackCard, HotlineTicket, Order, Product, User, Visit
+from crm.models import AuditEntry, Complaint, Customer, Dealer, FeedbackCard, HotlineTicket, Order, Product, User, Visit
+from crm.phones import display_phone
 from crm.services.dashboard import headline_figures
 
 
 class DashboardView(BackOfficeIndexView):
     @expose("/")
     def index(self):
-        return self.render("admin/dashboard.html", figures=headline_figures())
+        return self.render("admin/dashboard.html", figures=headline_figures(current_user))
 
 
 def init_app(app: Flask) -> Admin:
@@ -28,6 +31,7 @@ def init_app(app: Flask) -> Admin:
     app.register_blueprint(Blueprint("back_office", __name__, template_folder="templates",
                                      static_folder="static", static_url_path="/admin-assets"))
     app.jinja_env.globals["labels"] = code_labels
+    app.jinja_env.filters["phone"] = display_phone
     admin = Admin(
         app,
         name=_l("Lifelong"),
@@ -50,4 +54,5 @@ def init_app(app: Flask) -> Admin:
     admin.add_view(DealerView(Dealer, db, name=_l("Dealers"), category=setup, endpoint="dealer"))
     admin.add_view(ProductView(Product, db, name=_l("Products"), category=setup, endpoint="product"))
     admin.add_view(UserView(User, db, name=_l("Users"), category=setup, endpoint="user"))
+    admin.add_view(AuditView(AuditEntry, db, name=_l("Audit trail"), category=setup, endpoint="audit"))
     return admin

@@ -1,45 +1,87 @@
-"""The base of every back-office view: access from crm.access, translated labels, sane defaults."""
+"""The base of every back-office view. Access comes from crm.access on every path
+Flask-Admin offers: one `_scoped()` narrows list, count, search, filters, details, edit,
+delete, bulk actions, export and relationship lookups to the rows the user may see."""
 from flask import abort, flash, has_request_context, redirect, request, url_for
 from flask_admin import AdminIndexView
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_admin.form import rules
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from admin_views import formatters
 from admin_views.labels import FIELD_LABELS
 from crm import access
+from crm.extensions import db
+from crm.models import AuditEntry, Dealer
 from crm.services import records
 
 DATE_FIELDS = ("joined_on", "ordered_on", "delivered_on", "installed_on", "birthday",
                "purchase_date", "next_follow_up_on")
 TIME_FIELDS = ("created_at", "updated_at", "happened_at", "received_at", "first_response_at",
-               "resolved_at", "submitted_at", "consent_at", "last_login_at")
+               "resolved_at", "submitted_at", "consent_at", "last_login_at", "at")
+# Flask-Admin's view methods and the action each needs.
+ACTION_OF_METHOD = {
+    "index_view": access.LIST, "details_view": access.VIEW, "create_view": access.CREATE,
+    "edit_view": access.EDIT, "delete_view": access.DELETE, "export": access.EXPORT,
+    "ajax_update": access.EDIT, "add_note": access.RESPOND, "link_customer": access.LINK,
+}
+# Spreadsheets run cells that start with these as formulas.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _current_user():
+def signed_in_user():
     return current_user if has_request_context() else None
 
 
 def deny_or_login():
-    """Anonymous visitors go to the login page; a logged-in user without the right gets 403."""
-    user = _current_user()
+    """Anonymous visitors go to the login page; a signed-in user without the right gets 403."""
+    user = signed_in_user()
     if user is None or not user.is_authenticated:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     abort(403)
 
 
+class OptionalField(rules.Field):
+    """A form rule that renders nothing when the user's form lacks the field."""
+
+    def __call__(self, form, form_opts=None, field_args=None):
+        if not hasattr(form, self.field_name):
+            return ""
+        return super().__call__(form, form_opts, field_args)
+
+
+def field_set(names, header):
+    return rules.FieldSet([OptionalField(name) for name in names], header)
+
+
+class ScopedAjaxLoader(QueryAjaxModelLoader):
+    """Relationship lookups and submitted ids see only the rows the user may see."""
+
+    def get_query(self):
+        return access.scope(super().get_query(), self.model, signed_in_user())
+
+    def get_one(self, pk):
+        if pk in (None, ""):
+            return None
+        with self.session.no_autoflush:
+            return self.get_query().filter(sa_inspect(self.model).primary_key[0] == pk).first()
+
+
 class BackOfficeIndexView(AdminIndexView):
     def is_accessible(self) -> bool:
-        return access.may_open_back_office(_current_user())
+        return access.may_open_back_office(signed_in_user())
 
     def inaccessible_callback(self, name, **kwargs):
         return deny_or_login()
 
 
 class BackOfficeModelView(ModelView):
-    """Every capability asks crm.access; `record_kind` names the records for the rules."""
+    """Every capability asks crm.access; `record_kind` names the records for its rules."""
 
     record_kind: str = ""
     can_view_details = True
@@ -50,11 +92,13 @@ class BackOfficeModelView(ModelView):
     column_default_sort = ("id", True)  # newest first
     column_labels = FIELD_LABELS
     form_excluded_columns = ("created_at", "updated_at")
-    column_details_exclude_list = ()
+    details_template = "admin/lifelong_details.html"
+    export_types = ["csv"]
 
     def __init__(self, model, session, **kwargs):
         self.column_formatters = {**self._default_formatters(model), **dict(self.column_formatters or {})}
         self.form_args = self._with_blank_text(dict(self.form_args or {}))
+        self.form_ajax_refs = self._scoped_lookups(model, dict(self.form_ajax_refs or {}))
         super().__init__(model, session, **kwargs)
 
     def _with_blank_text(self, form_args: dict) -> dict:
@@ -64,45 +108,117 @@ class BackOfficeModelView(ModelView):
         return form_args
 
     @staticmethod
+    def _scoped_lookups(model, refs: dict) -> dict:
+        loaders = {}
+        for name, options in refs.items():
+            target = model.__mapper__.relationships[name].mapper.class_
+            loaders[name] = ScopedAjaxLoader(name, db.session, target, **options)
+        return loaders
+
+    @staticmethod
     def _default_formatters(model) -> dict:
-        formatters_by_name = {}
+        by_name = {}
         for name in DATE_FIELDS:
             if hasattr(model, name):
-                formatters_by_name[name] = formatters.day
+                by_name[name] = formatters.day
         for name in TIME_FIELDS:
             if hasattr(model, name):
-                formatters_by_name[name] = formatters.moment
+                by_name[name] = formatters.moment
         for name in ("mobile", "other_phone", "phone"):
             if hasattr(model, name):
-                formatters_by_name[name] = formatters.phone
+                by_name[name] = formatters.phone
         if hasattr(model, "amount"):
-            formatters_by_name["amount"] = formatters.money
-        return formatters_by_name
+            by_name["amount"] = formatters.money
+        return by_name
 
     # Access -------------------------------------------------------------------------
-    def _may(self, action: str) -> bool:
-        return access.can(_current_user(), action, self.record_kind or self.endpoint)
+    def may(self, action: str) -> bool:
+        return access.can(signed_in_user(), action, self.record_kind or self.endpoint)
 
     def is_accessible(self) -> bool:
-        return self._may("list")
+        return self.may(access.LIST)
 
     def inaccessible_callback(self, name, **kwargs):
         return deny_or_login()
 
+    def _handle_view(self, name, **kwargs):
+        refused = super()._handle_view(name, **kwargs)
+        if refused is not None:
+            return refused
+        if not self._may_run(name):
+            abort(403)
+        return None
+
+    def _may_run(self, method: str) -> bool:
+        if method in ACTION_OF_METHOD:
+            return self.may(ACTION_OF_METHOD[method])
+        if method == "ajax_lookup":
+            return self.may(access.CREATE) or self.may(access.EDIT) or self.may(access.LINK)
+        if method == "action_view":
+            return self.is_action_allowed(request.form.get("action", ""))
+        return True
+
     @property
     def can_create(self) -> bool:
-        return self._may("create")
+        return self.may(access.CREATE)
 
     @property
     def can_edit(self) -> bool:
-        return self._may("edit")
+        return self.may(access.EDIT)
 
     @property
     def can_delete(self) -> bool:
-        return self._may("delete")
+        return self.may(access.DELETE)
+
+    @property
+    def can_export(self) -> bool:
+        return self.may(access.EXPORT)
+
+    def is_action_allowed(self, name: str) -> bool:
+        if name == "delete":
+            return self.can_delete
+        return super().is_action_allowed(name)
+
+    # Scoping: every query Flask-Admin makes goes through here -------------------------
+    def _scoped(self, query):
+        return access.scope(query, self.model, signed_in_user())
+
+    def get_query(self):
+        return self._scoped(super().get_query())
+
+    def get_count_query(self):
+        return self._scoped(super().get_count_query())
+
+    def get_one(self, id):
+        """A row outside the user's scope answers 404, exactly like a row that does not exist."""
+        record = self.get_query().filter(self._primary_key_column() == id).first()
+        if record is None:
+            abort(404)
+        return record
+
+    def _primary_key_column(self):
+        return sa_inspect(self.model).primary_key[0]
+
+    # Forms: only the fields this user may set ----------------------------------------
+    def create_form(self, obj=None):
+        return self._limit_fields(super().create_form(obj))
+
+    def edit_form(self, obj=None):
+        return self._limit_fields(super().edit_form(obj))
+
+    def _limit_fields(self, form):
+        names = [field.name for field in form if field.name != "csrf_token"]
+        allowed = access.settable_fields(signed_in_user(), self.record_kind, names)
+        for name in names:
+            if name not in allowed:
+                del form[name]
+        return form
 
     # Saving -------------------------------------------------------------------------
     def on_model_change(self, form, model, is_created):
+        dealer_id = access.dealer_for_new_records(signed_in_user())
+        if dealer_id is not None and hasattr(model, "dealer"):
+            model.dealer = db.session.get(Dealer, dealer_id)
         records.prepare(model)
 
     def handle_view_exception(self, exc: Exception) -> bool:
@@ -120,3 +236,20 @@ class BackOfficeModelView(ModelView):
             "This record is still referred to by other records (for example orders or "
             "complaints), so it cannot be deleted. Mark it inactive instead."
         )
+
+    # Export and history ---------------------------------------------------------------
+    def get_export_value(self, model, name):
+        value = super().get_export_value(model, name)
+        if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+            return "'" + value
+        return value
+
+    def history(self, record) -> list[AuditEntry]:
+        """The record's audit entries, newest first, for those who may read the trail."""
+        if not access.can(signed_in_user(), access.LIST, "audit"):
+            return []
+        return db.session.scalars(
+            select(AuditEntry).where(AuditEntry.record_type == self.model.__table__.name,
+                                     AuditEntry.record_id == record.id)
+            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(100)
+        ).all()

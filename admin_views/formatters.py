@@ -3,7 +3,15 @@ from types import SimpleNamespace
 
 from flask_babel import format_date, format_decimal
 
-from crm.models.choices import ComplaintCategory, ComplaintStatus, Severity, VisitChannel, VisitPurpose
+from crm.models.choices import (
+    AuditAction,
+    ComplaintCategory,
+    ComplaintStatus,
+    NoteKind,
+    Severity,
+    VisitChannel,
+    VisitPurpose,
+)
 from crm.phones import display_phone
 
 
@@ -35,4 +43,6 @@ code_labels = SimpleNamespace(
     complaint_category=ComplaintCategory.label_for,
     complaint_status=ComplaintStatus.label_for,
     severity=Severity.label_for,
+    note_kind=NoteKind.label_for,
+    audit_action=AuditAction.label_for,
 )

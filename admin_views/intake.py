@@ -1,11 +1,18 @@
 """Feedback cards and hotline tickets, as clerks see them."""
+from flask import current_app, flash, redirect, request
+from flask_admin import expose
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from wtforms.validators import Optional
 
 from admin_views.base import BackOfficeModelView
-from crm.models.choices import CardStatus, TicketChannel, TicketStatus, TicketTopic
-from forms.fields import PhoneField
+from admin_views.cases import CaseNotesMixin
 from admin_views.service import CUSTOMER_LOOKUP, DEALER_LOOKUP, USER_LOOKUP
+from crm.models.choices import CardStatus, TicketChannel, TicketStatus, TicketTopic
+from crm.services import intake
+from crm.services.errors import ServiceError
+from forms.fields import PhoneField
 from forms.validators import CleanText, MobilePhone, NotInFuture, Rating
 
 PRODUCT_LOOKUP = {"fields": ("model_number", "name"), "page_size": 10}
@@ -13,6 +20,21 @@ PRODUCT_LOOKUP = {"fields": ("model_number", "name"), "page_size": 10}
 
 class FeedbackCardView(BackOfficeModelView):
     record_kind = "feedback_card"
+    details_template = "admin/card_details.html"
+
+    @expose("/link/", methods=("POST",))
+    def link_customer(self):
+        card = self.get_one(request.args.get("id", ""))
+        typed = request.form.get("mobile", "")
+        try:
+            customer = intake.find_customer_by_mobile(typed, current_user,
+                                                      current_app.config["DEFAULT_PHONE_REGION"])
+            intake.link_card(card, customer)
+        except ServiceError as error:
+            flash(str(error.message), "error")
+            return redirect(self.get_url(".details_view", id=card.id, mobile=typed[:40]))
+        flash(_("The card is now linked to %(name)s.", name=customer.name), "success")
+        return redirect(self.get_url(".details_view", id=card.id))
     column_list = ("reference", "submitted_at", "dealer", "product", "rating_quality", "rating_service",
                    "recommend_score", "contact_name", "mobile", "status")
     column_searchable_list = ("reference", "contact_name", "mobile", "batch")
@@ -41,7 +63,7 @@ class FeedbackCardView(BackOfficeModelView):
     }
 
 
-class HotlineTicketView(BackOfficeModelView):
+class HotlineTicketView(CaseNotesMixin, BackOfficeModelView):
     record_kind = "hotline_ticket"
     column_list = ("number", "received_at", "channel", "topic", "contact_name", "mobile", "city", "dealer",
                    "status", "assigned_to")

@@ -3,6 +3,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms.validators import Optional
 
 from admin_views.base import BackOfficeModelView
+from admin_views.cases import CaseNotesMixin
 from crm.models.choices import (
     ComplaintCategory,
     ComplaintChannel,
@@ -40,7 +41,7 @@ class VisitView(BackOfficeModelView):
     }
 
 
-class ComplaintView(BackOfficeModelView):
+class ComplaintView(CaseNotesMixin, BackOfficeModelView):
     record_kind = "complaint"
     column_list = ("number", "received_at", "customer", "dealer", "category", "severity", "status",
                    "assigned_to", "first_response_at", "resolved_at")

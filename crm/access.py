@@ -1,37 +1,116 @@
-"""Who may do what. The only place access is decided; the admin and the portal ask here.
+"""Who may do what, and which rows they may see. The only place access is decided: the
+back office, the dashboard and the portal all ask here.
 
-Until the access issue brings dealer logins to the back office, admins and clerks open it
-and only admins manage users.
+Record kinds are the names the back office registers its views under ("customer",
+"complaint", ...). Actions: list, view, create, edit, delete, export, plus
+"respond" (add responses and progress notes to a case) and "link" (attach a feedback card
+to a customer).
 """
+from sqlalchemy import false
+
+from crm.models import (
+    AuditEntry,
+    Complaint,
+    Customer,
+    Dealer,
+    FeedbackCard,
+    HotlineTicket,
+    Order,
+    Product,
+    User,
+    Visit,
+)
 from crm.models.choices import Role
 
-BACK_OFFICE_ROLES = frozenset({Role.ADMIN.value, Role.CLERK.value})
+LIST, VIEW, CREATE, EDIT, DELETE, EXPORT, RESPOND, LINK = (
+    "list", "view", "create", "edit", "delete", "export", "respond", "link")
+EVERYTHING = frozenset({LIST, VIEW, CREATE, EDIT, DELETE, EXPORT})
+READ = frozenset({LIST, VIEW})
+CASES = ("complaint", "hotline_ticket")
 
-# Record kinds by the name the admin registers them under; "*" covers every other kind.
 PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
-    Role.ADMIN.value: {"*": frozenset({"list", "view", "create", "edit", "delete", "export"})},
-    Role.CLERK.value: {
-        "user": frozenset(),
-        "*": frozenset({"list", "view", "create", "edit", "delete", "export"}),
+    Role.ADMIN.value: {
+        **{kind: EVERYTHING for kind in ("user", "dealer", "product", "customer", "order", "visit")},
+        **{kind: EVERYTHING | {RESPOND} for kind in CASES},
+        "feedback_card": EVERYTHING | {LINK},
+        "audit": READ,
     },
-    Role.DEALER.value: {"*": frozenset()},
+    Role.CLERK.value: {
+        "dealer": READ | {EDIT},
+        "product": READ | {CREATE, EDIT},
+        **{kind: EVERYTHING for kind in ("customer", "order", "visit")},
+        **{kind: EVERYTHING | {RESPOND} for kind in CASES},
+        "feedback_card": READ | {LINK},
+    },
+    Role.DEALER.value: {
+        "dealer": READ,
+        "product": READ,
+        **{kind: READ | {CREATE, EDIT, EXPORT} for kind in ("customer", "order", "visit")},
+        **{kind: READ | {RESPOND} for kind in CASES},
+        "feedback_card": READ,
+    },
 }
 
+# Where a role may change only some fields of a record kind.
+EDITABLE_FIELDS: dict[tuple[str, str], frozenset[str]] = {
+    (Role.CLERK.value, "dealer"): frozenset({"contact_person", "phone", "address"}),
+}
+# Fields a dealer never sets: the server fills them from the dealer's own login.
+SERVER_SET_FOR_DEALERS = frozenset({"dealer"})
 
-def _is_authenticated(user) -> bool:
+DEALER_SCOPED_MODELS = (Customer, Order, Visit, Complaint, HotlineTicket, FeedbackCard)
+
+
+def is_signed_in(user) -> bool:
     return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
 
 
+def is_dealer(user) -> bool:
+    return is_signed_in(user) and user.role == Role.DEALER.value
+
+
 def may_open_back_office(user) -> bool:
-    return _is_authenticated(user) and user.role in BACK_OFFICE_ROLES
+    return is_signed_in(user) and user.role in PERMISSIONS and (user.role != Role.DEALER.value or user.dealer_id)
 
 
 def allowed_actions(user, record_kind: str) -> frozenset[str]:
     if not may_open_back_office(user):
         return frozenset()
-    rules = PERMISSIONS.get(user.role, {})
-    return rules.get(record_kind, rules.get("*", frozenset()))
+    return PERMISSIONS[user.role].get(record_kind, frozenset())
 
 
 def can(user, action: str, record_kind: str) -> bool:
     return action in allowed_actions(user, record_kind)
+
+
+def settable_fields(user, record_kind: str, field_names) -> set[str]:
+    """Which of a form's fields this user may set for this kind of record."""
+    names = set(field_names)
+    limited = EDITABLE_FIELDS.get((getattr(user, "role", None), record_kind))
+    if limited is not None:
+        names &= limited
+    if is_dealer(user):
+        names -= SERVER_SET_FOR_DEALERS
+    return names
+
+
+def scope(query, model, user):
+    """Narrow a query over `model` to the rows `user` may see (works on Query and Select)."""
+    if not may_open_back_office(user):
+        return query.filter(false())
+    if user.role in (Role.ADMIN.value, Role.CLERK.value):
+        return query.filter(false()) if model is AuditEntry and user.role != Role.ADMIN.value else query
+    if model in DEALER_SCOPED_MODELS:
+        return query.filter(model.dealer_id == user.dealer_id)
+    if model is Dealer:
+        return query.filter(Dealer.id == user.dealer_id)
+    if model is Product:
+        return query
+    if model is User:
+        return query.filter(User.dealer_id == user.dealer_id)
+    return query.filter(false())
+
+
+def dealer_for_new_records(user) -> int | None:
+    """The dealership a dealer's new records belong to, whatever the form said."""
+    return user.dealer_id if is_dealer(user) else None

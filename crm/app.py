@@ -5,6 +5,7 @@ from flask import Flask, render_template
 from flask_babel import get_locale
 
 from crm import cli, database, i18n
+from crm.services import audit
 from crm.config import INSTANCE_DIR, check_production_secret, environment_settings
 from crm.extensions import csrf, db, limiter, login_manager, migrate
 
@@ -37,6 +38,7 @@ def load_config(app: Flask, config: object | dict | None) -> None:
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
     database.init_app(app)
+    audit.install()
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)

@@ -7,6 +7,7 @@ from flask.cli import AppGroup
 from flask_babel import gettext as _
 
 from crm.models.choices import Role
+from crm.services import audit
 from crm.services import users as user_service
 from crm.services.errors import ServiceError
 
@@ -22,7 +23,8 @@ def seed_demo(customer_count: int, reset: bool) -> None:
     """Realistic Chinese demo data and the demo users admin, clerk, dealer1 and dealer2."""
     from seeds import demo
 
-    result = demo.seed(customer_count=customer_count, reset=reset, progress=_progress_bar)
+    with audit.acting_as_command("seed demo"):
+        result = demo.seed(customer_count=customer_count, reset=reset, progress=_progress_bar)
     click.echo(_("Demo data: %(dealers)d dealers, %(products)d products, %(created)d new customers "
                  "(%(total)d in all).", dealers=result.dealers, products=result.products,
                  created=result.customers_created, total=result.customers_total))
@@ -45,7 +47,8 @@ def create_user(username: str, role: str, dealer_code: str | None) -> None:
     """Create a back-office user. The password is asked for, or read from standard input."""
     password = _read_password()
     try:
-        user = user_service.create_user(username, password, role, dealer_code)
+        with audit.acting_as_command("users create"):
+            user = user_service.create_user(username, password, role, dealer_code)
     except ServiceError as error:
         raise click.ClickException(str(error.message)) from None
     click.echo(_("Created the user %(name)s (%(role)s).", name=user.username, role=Role.label_for(user.role)))

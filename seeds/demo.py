@@ -18,8 +18,22 @@ from sqlalchemy import delete, func, insert, select
 from crm.clock import now
 from crm.database import write_transaction
 from crm.extensions import db
-from crm.models import Complaint, Customer, Dealer, FeedbackCard, HotlineTicket, Order, Product, User, Visit
+from crm.models import (
+    AuditEntry,
+    CaseNote,
+    Complaint,
+    Customer,
+    Dealer,
+    FeedbackCard,
+    HotlineTicket,
+    LoginAttempt,
+    Order,
+    Product,
+    User,
+    Visit,
+)
 from crm.models.choices import (
+    AuditAction,
     AcquisitionChannel,
     CardStatus,
     ComplaintCategory,
@@ -37,6 +51,7 @@ from crm.models.choices import (
     VisitChannel,
     VisitPurpose,
 )
+from crm.services import audit
 from crm.services.numbering import ALPHABET
 from seeds import data
 
@@ -46,7 +61,8 @@ MOBILE_PREFIXES = ("138", "139", "135", "136", "137", "150", "151", "152", "158"
 DEMO_USERS = (("admin", Role.ADMIN, None), ("clerk", Role.CLERK, None),
               ("dealer1", Role.DEALER, "GD-FS-001"), ("dealer2", Role.DEALER, "SH-PD-001"))
 # Children first, so that a reset never trips over a foreign key.
-TABLES_IN_DELETE_ORDER = (FeedbackCard, HotlineTicket, Complaint, Visit, Order, Customer, User, Product, Dealer)
+TABLES_IN_DELETE_ORDER = (CaseNote, FeedbackCard, HotlineTicket, Complaint, Visit, Order, Customer, LoginAttempt, User,
+                          Product, Dealer)
 
 
 @dataclass
@@ -75,10 +91,16 @@ def seed(customer_count: int = 300, reset: bool = False, progress=None) -> SeedR
 
 
 def _delete_everything() -> None:
+    """Every record but the audit trail, which keeps one entry per table saying what went."""
+    summary = []
     for model in TABLES_IN_DELETE_ORDER:
         if model is Customer:
             db.session.execute(Customer.__table__.update().values(referred_by_id=None))
-        db.session.execute(delete(model))
+        deleted = db.session.execute(delete(model)).rowcount
+        if deleted and model is not LoginAttempt:
+            summary.append(audit.record_bulk(model.__table__.name, deleted, "seed demo --reset", AuditAction.DELETE))
+    if summary:
+        db.session.execute(insert(AuditEntry), summary)
 
 
 def _demo_password() -> tuple[str, bool]:
@@ -225,10 +247,14 @@ def _insert_related(customers: list[tuple[int, int, dict]], context) -> None:
             tickets.append(_ticket_for(i, customer_id, row, rng, context))
         if customer_orders and rng.random() < 0.12:
             cards.append(_card_for(i, customer_id, row, customer_orders[0], rng))
+    summary = [audit.record_bulk(Customer.__table__.name, len(customers), "seed demo")]
     for model, rows in ((Order, orders), (Visit, visits), (Complaint, complaints), (HotlineTicket, tickets),
                         (FeedbackCard, cards)):
         if rows:
             db.session.execute(insert(model), rows)
+            summary.append(audit.record_bulk(model.__table__.name, len(rows), "seed demo"))
+    # Bulk inserts bypass the per-record audit events: one entry per table and batch says what was written.
+    db.session.execute(insert(AuditEntry), summary)
 
 
 def _orders_for(i, customer_id, row, rng, context) -> list[dict]:

@@ -101,8 +101,8 @@ def test_clerk_and_admin_open_the_back_office(admin_client, clerk_client):
     assert clerk_client.get("/admin/").status_code == 200
 
 
-def test_dealer_gets_a_translated_403_until_dealer_access_exists(dealer_client):
-    response = dealer_client.get("/admin/customer/", headers={"Accept-Language": "zh-CN"})
+def test_a_view_the_role_may_not_open_is_a_translated_403(dealer_client):
+    response = dealer_client.get("/admin/user/", headers={"Accept-Language": "zh-CN"})
     assert response.status_code == 403
     assert "您没有权限打开此页面" in response.get_data(as_text=True)
 

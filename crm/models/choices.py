@@ -186,6 +186,17 @@ class CardStatus(CodedEnum):
     ARCHIVED = "archived", _l("Archived")
 
 
+class NoteKind(CodedEnum):
+    RESPONSE = "response", _l("Response to the customer")
+    PROGRESS = "progress", _l("Progress note")
+
+
+class AuditAction(CodedEnum):
+    CREATE = "create", _l("Created")
+    UPDATE = "update", _l("Changed")
+    DELETE = "delete", _l("Deleted")
+
+
 OPEN_COMPLAINT_STATUSES = (
     ComplaintStatus.NEW.value,
     ComplaintStatus.ACKNOWLEDGED.value,

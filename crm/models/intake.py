@@ -71,6 +71,8 @@ class HotlineTicket(TimestampMixin, db.Model):
     dealer: Mapped[Dealer | None] = relationship()
     product: Mapped[Product | None] = relationship()
     assigned_to: Mapped[User | None] = relationship()
+    notes: Mapped[list["CaseNote"]] = relationship(  # noqa: F821
+        order_by="CaseNote.created_at", cascade="all, delete-orphan", passive_deletes=True)
 
     def __str__(self) -> str:
         return self.number or ""

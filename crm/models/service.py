@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.extensions import db
@@ -66,6 +66,27 @@ class Complaint(TimestampMixin, db.Model):
     order: Mapped[Order | None] = relationship()
     product: Mapped[Product | None] = relationship()
     assigned_to: Mapped[User | None] = relationship()
+    notes: Mapped[list["CaseNote"]] = relationship(order_by="CaseNote.created_at", cascade="all, delete-orphan",
+                                                   passive_deletes=True)
 
     def __str__(self) -> str:
         return self.number or ""
+
+
+class CaseNote(TimestampMixin, db.Model):
+    """A response to the customer or an internal progress note on a complaint or ticket."""
+
+    __tablename__ = "case_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaint.id", ondelete="CASCADE"), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("hotline_ticket.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
+    kind: Mapped[str] = code_column()
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    body: Mapped[str] = mapped_column(Text)
+
+    author: Mapped[User | None] = relationship()
+
+    def __str__(self) -> str:
+        return self.body[:40]

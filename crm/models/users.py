@@ -1,6 +1,7 @@
 """Back-office logins."""
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -25,8 +26,16 @@ class User(UserMixin, TimestampMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     language: Mapped[str | None] = mapped_column(String(10))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    # Part of every session's user id: changing it ends all sessions of this user.
+    session_token: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_urlsafe(24))
 
     dealer: Mapped[Dealer | None] = relationship()
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    def end_all_sessions(self) -> None:
+        self.session_token = secrets.token_urlsafe(24)
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
@@ -40,3 +49,14 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     def __str__(self) -> str:
         return self.username
+
+
+class LoginAttempt(db.Model):
+    """A failed sign-in, kept for a short while to slow down password guessing."""
+
+    __tablename__ = "login_attempt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    username: Mapped[str] = mapped_column(String(60), index=True)
+    address: Mapped[str] = mapped_column(String(45), index=True)

@@ -13,6 +13,7 @@ MIN_PASSWORD_LENGTH = 8
 
 
 def find_user(username: str) -> User | None:
+    """The user with this name, ignoring case."""
     name = (username or "").strip()
     return db.session.scalar(select(User).where(func.lower(User.username) == name.lower()))
 
@@ -33,6 +34,33 @@ def record_login(user: User) -> None:
     with write_transaction():
         user.last_login_at = now()
         db.session.commit()
+
+
+def end_sessions(user: User) -> None:
+    """Sign the user out everywhere: every session cookie issued so far stops working."""
+    with write_transaction():
+        user.end_all_sessions()
+        db.session.commit()
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    if not user.check_password(current_password or ""):
+        raise ServiceError(_("The current password is not right."))
+    if len(new_password or "") < MIN_PASSWORD_LENGTH:
+        raise ServiceError(_("The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
+    with write_transaction():
+        user.set_password(new_password)
+        user.end_all_sessions()
+        db.session.commit()
+
+
+def apply_admin_changes(user: User, new_password: str | None) -> None:
+    """What an administrator's save of a user implies: a reset password or a deactivation
+    ends the user's existing sessions. Called inside the save's transaction."""
+    if new_password:
+        user.set_password(new_password)
+    if new_password or not user.active:
+        user.end_all_sessions()
 
 
 def create_user(username: str, password: str, role: str, dealer_code: str | None = None) -> User:

@@ -1,0 +1,26 @@
+"""Work on complaints and hotline tickets: responses and progress notes."""
+from flask_babel import gettext as _
+
+from crm.database import write_transaction
+from crm.extensions import db
+from crm.models import CaseNote, Complaint, HotlineTicket
+from crm.models.choices import NoteKind
+from crm.services.errors import ServiceError
+
+MAX_NOTE_LENGTH = 4000
+
+
+def add_note(case: Complaint | HotlineTicket, author, kind: str, body: str) -> CaseNote:
+    """A response is shown to the customer; a progress note stays internal."""
+    text = (body or "").strip()
+    if not text:
+        raise ServiceError(_("Write the response or note first."))
+    if len(text) > MAX_NOTE_LENGTH:
+        raise ServiceError(_("Keep it under %(n)d characters.", n=MAX_NOTE_LENGTH))
+    if kind not in NoteKind.codes():
+        raise ServiceError(_("Choose whether this is a response or a progress note."))
+    note = CaseNote(kind=kind, public=kind == NoteKind.RESPONSE.value, body=text, author_id=author.id)
+    with write_transaction():
+        case.notes.append(note)
+        db.session.commit()
+    return note
