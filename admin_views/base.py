@@ -1,11 +1,14 @@
 """The base of every back-office view. Access comes from crm.access on every path
 Flask-Admin offers: one `_scoped()` narrows list, count, search, filters, details, edit,
 delete, bulk actions, export and relationship lookups to the rows the user may see."""
+import logging
+
 from flask import abort, flash, has_request_context, redirect, request, url_for
 from flask_admin import AdminIndexView
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.form import rules
+from flask_admin.model.fields import AjaxSelectField
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -17,8 +20,9 @@ from admin_views import formatters
 from admin_views.labels import FIELD_LABELS
 from crm import access
 from crm.extensions import db
-from crm.models import AuditEntry, Dealer
+from crm.models import AuditEntry
 from crm.services import records
+from crm.services.errors import ServiceError
 
 DATE_FIELDS = ("joined_on", "ordered_on", "delivered_on", "installed_on", "birthday",
                "purchase_date", "next_follow_up_on")
@@ -30,6 +34,7 @@ ACTION_OF_METHOD = {
     "edit_view": access.EDIT, "delete_view": access.DELETE, "export": access.EXPORT,
     "ajax_update": access.EDIT, "add_note": access.RESPOND, "link_customer": access.LINK,
 }
+log = logging.getLogger(__name__)
 # Spreadsheets run cells that start with these as formulas.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -50,7 +55,7 @@ class OptionalField(rules.Field):
     """A form rule that renders nothing when the user's form lacks the field."""
 
     def __call__(self, form, form_opts=None, field_args=None):
-        if not hasattr(form, self.field_name):
+        if getattr(form, self.field_name, None) is None:  # WTForms leaves None where a field was removed
             return ""
         return super().__call__(form, form_opts, field_args)
 
@@ -214,28 +219,45 @@ class BackOfficeModelView(ModelView):
                 del form[name]
         return form
 
+    def validate_form(self, form) -> bool:
+        """Flask-Admin quietly empties an optional relationship whose id it cannot find; a
+        forged or foreign id must be refused instead."""
+        valid = super().validate_form(form)
+        for field in form:
+            if isinstance(field, AjaxSelectField) and getattr(field, "_formdata", None) and field.data is None:
+                field.errors = [*field.errors, _("This record does not exist or is not yours to use; "
+                                                 "pick one from the list.")]
+                valid = False
+        return valid
+
     # Saving -------------------------------------------------------------------------
     def on_model_change(self, form, model, is_created):
-        dealer_id = access.dealer_for_new_records(signed_in_user())
-        if dealer_id is not None and hasattr(model, "dealer"):
-            model.dealer = db.session.get(Dealer, dealer_id)
-        records.prepare(model)
+        records.prepare(model, owner_dealer_id=access.dealer_for_new_records(signed_in_user()))
 
     def handle_view_exception(self, exc: Exception) -> bool:
-        if isinstance(exc, IntegrityError):
+        """Say what went wrong in the user's language, never the database's own text."""
+        if isinstance(exc, ServiceError):
+            flash(str(exc.message), "error")
+        elif isinstance(exc, IntegrityError):
+            log.info("Refused by the database: %s", exc.orig)
             flash(self._integrity_message(exc), "error")
-            return True
-        return super().handle_view_exception(exc)
+        else:
+            log.exception("Saving a %s failed", self.record_kind)
+            flash(_("Nothing was saved because of an unexpected error. Please try again."), "error")
+        return True
 
     @staticmethod
     def _integrity_message(exc: IntegrityError) -> str:
         text = str(exc.orig).lower()
         if "unique" in text or "duplicate" in text:
             return _("This record was not saved: a value that must be unique is already in use.")
-        return _(
-            "This record is still referred to by other records (for example orders or "
-            "complaints), so it cannot be deleted. Mark it inactive instead."
-        )
+        if "foreign key" in text and request.endpoint and request.endpoint.endswith(("delete_view", "action_view")):
+            return _(
+                "This record is still referred to by other records (for example orders or "
+                "complaints), so it cannot be deleted. Mark it inactive instead."
+            )
+        return _("This record was not saved: it refers to a record that does not exist or is missing a "
+                 "required value.")
 
     # Export and history ---------------------------------------------------------------
     def get_export_value(self, model, name):

@@ -1,8 +1,9 @@
 """Dealers and customers."""
-from flask_admin.form import rules
+from flask import request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from admin_views.base import BackOfficeModelView
+from admin_views.base import BackOfficeModelView, field_set
 from admin_views.labels import FIELD_LABELS
 from crm.models.choices import (
     AcquisitionChannel,
@@ -45,13 +46,13 @@ class DealerView(BackOfficeModelView):
 
 
 CUSTOMER_FORM_RULES = [
-    rules.FieldSet(("name", "gender", "birthday", "status", "mobile", "other_phone", "email"), _l("Customer")),
-    rules.FieldSet(("province", "city", "district", "address", "postal_code"), _l("Address")),
-    rules.FieldSet(("housing_type", "floor_area", "household_stage", "household_size", "employer"),
+    field_set(("name", "gender", "birthday", "status", "mobile", "other_phone", "email"), _l("Customer")),
+    field_set(("province", "city", "district", "address", "postal_code"), _l("Address")),
+    field_set(("housing_type", "floor_area", "household_stage", "household_size", "employer"),
                    _l("Home and household")),
-    rules.FieldSet(("dealer", "salesperson", "channel", "referred_by", "price_tier", "discount_terms",
+    field_set(("dealer", "salesperson", "channel", "referred_by", "price_tier", "discount_terms",
                     "payment_terms"), _l("Purchase")),
-    rules.FieldSet(("consent_to_contact", "notes"), _l("Consent and notes")),
+    field_set(("consent_to_contact", "notes"), _l("Consent and notes")),
 ]
 
 
@@ -90,6 +91,15 @@ class CustomerView(BackOfficeModelView):
         "dealer": {"fields": ("code", "name"), "page_size": 10},
         "referred_by": {"fields": ("name", "mobile"), "page_size": 10},
     }
+    def validate_form(self, form) -> bool:
+        valid = super().validate_form(form)
+        referrer = getattr(form, "referred_by", None)
+        editing = request.args.get("id")
+        if referrer is not None and referrer.data is not None and editing and str(referrer.data.id) == editing:
+            referrer.errors = [*referrer.errors, _("A customer cannot be referred by themselves.")]
+            valid = False
+        return valid
+
     form_args = {
         "name": {"validators": [CleanText()]},
         "email": {"validators": [EmailAddress()]},

@@ -50,6 +50,5 @@ class UserView(BackOfficeModelView):
         return request.endpoint == f"{self.endpoint}.create_view"
 
     def on_model_change(self, form, model, is_created):
-        if form.password.data:
-            model.set_password(form.password.data)
+        user_service.apply_admin_changes(model, form.password.data)
         super().on_model_change(form, model, is_created)

@@ -5,6 +5,7 @@ PostgreSQL server; .ci/run runs the suite both ways. The schema is built once pe
 session and every test starts from empty tables.
 """
 import contextvars
+import functools
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +15,7 @@ from flask import has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
+from werkzeug.security import generate_password_hash
 
 from crm.app import create_app
 from crm.config import TEST_SETTINGS, _normalise_database_url
@@ -71,21 +73,27 @@ class RequestIsolatingClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)  # streamed bodies must finish inside the request's context
         response = contextvars.Context().run(super().open, *args, **kwargs)
         if has_app_context():
             db.session.rollback()
         return response
 
 
-@pytest.fixture
-def app(_schema):
+@pytest.fixture(scope="session")
+def _shared_app(_schema):
+    """Building the app (and its admin views) is costly; tests share one and get fresh data."""
     app = create_app({**_test_settings(), "SQLALCHEMY_DATABASE_URI": _schema})
     app.test_client_class = RequestIsolatingClient
-    with app.app_context():
-        yield app
+    return app
+
+
+@pytest.fixture
+def app(_shared_app):
+    with _shared_app.app_context():
+        yield _shared_app
         db.session.remove()
         _empty_all_tables()
-        db.engine.dispose()
 
 
 def _empty_all_tables() -> None:
@@ -144,9 +152,14 @@ def make_dealer(code: str, name: str, province: str = "广东省", city: str = "
     return item
 
 
+@functools.cache
+def _password_hash() -> str:
+    """Hashing is slow on purpose; the suite hashes the shared test password once."""
+    return generate_password_hash(PASSWORD)
+
+
 def make_user(username: str, role: str, dealer: Dealer | None = None, active: bool = True) -> User:
-    user = User(username=username, role=role, dealer=dealer, active=active)
-    user.set_password(PASSWORD)
+    user = User(username=username, role=role, dealer=dealer, active=active, password_hash=_password_hash())
     db.session.add(user)
     db.session.commit()
     return user

@@ -12,7 +12,10 @@ from crm.models import Complaint, Customer, Dealer, FeedbackCard, HotlineTicket,
 def form_errors(response) -> list[str]:
     """The error messages a re-rendered form shows, to explain a failed save."""
     page = response.get_data(as_text=True)
-    return re.findall(r'class="[^"]*(?:invalid-feedback|alert-danger)[^"]*"[^>]*>\s*(.*?)\s*<', page, re.S)
+    blocks = re.findall(r'id="([^"]+)"[^>]*>\s*<div class="invalid-feedback">(.*?)</div>', page, re.S)
+    alerts = re.findall(r'class="alert alert-danger[^"]*"[^>]*>(.*?)</div>', page, re.S)
+    clean = lambda html: re.sub(r"<[^>]+>|\s+", " ", html).strip()  # noqa: E731
+    return [f"{field}: {clean(text)}" for field, text in blocks] + [clean(text) for text in alerts]
 
 
 def count(model) -> int:

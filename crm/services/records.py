@@ -1,6 +1,7 @@
 """Rules applied whenever a record is saved, whoever saves it (back office, seed, portal)."""
 from crm.clock import now
-from crm.models import Complaint, Customer, FeedbackCard, HotlineTicket, Order, Visit
+from crm.extensions import db
+from crm.models import Complaint, Customer, Dealer, FeedbackCard, HotlineTicket, Order, Visit
 from crm.models.choices import CustomerStatus
 from crm.services import numbering
 
@@ -73,8 +74,14 @@ PREPARERS = {
 }
 
 
-def prepare(record) -> None:
-    """Apply the save rules of the record's type, if it has any."""
-    preparer = PREPARERS.get(type(record))
-    if preparer is not None:
-        preparer(record)
+def prepare(record, owner_dealer_id: int | None = None) -> None:
+    """Apply the save rules of the record's type. `owner_dealer_id`, when given, is the
+    dealership the record must belong to whatever the form said (a dealer's own login).
+    The record may already be in the session, half filled: loading related rows must not
+    flush it early."""
+    with db.session.no_autoflush:
+        if owner_dealer_id is not None and hasattr(record, "dealer"):
+            record.dealer = db.session.get(Dealer, owner_dealer_id)
+        preparer = PREPARERS.get(type(record))
+        if preparer is not None:
+            preparer(record)
