@@ -89,6 +89,15 @@ def _updated(record) -> dict:
     return changes
 
 
+def _record_id(record) -> int | None:
+    """The primary key, read from what is in memory: nothing may be loaded mid-flush."""
+    state = inspect(record)
+    if state.identity:
+        return state.identity[0]
+    key = state.mapper.primary_key[0].key
+    return state.dict.get(key)
+
+
 def _label(record) -> str:
     try:
         return str(record)[:120]
@@ -110,8 +119,7 @@ def _entries(session) -> list[dict]:
                 continue
             rows.append({"at": now(), "actor_id": actor_id, "actor": actor[:80], "address": address,
                          "action": action.value, "record_type": record.__table__.name,
-                         "record_id": inspect(record).identity[0] if inspect(record).identity else None,
-                         "record_label": _label(record), "changes": changes})
+                         "record_id": _record_id(record), "record_label": _label(record), "changes": changes})
     return rows
 
 

@@ -4,7 +4,7 @@ The counts live in the database, so every server process sees the same ones."""
 import math
 from datetime import timedelta
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, select
 
 from crm.clock import now
 from crm.database import write_transaction
@@ -24,7 +24,7 @@ def minutes_locked(username: str, address: str) -> int:
     since = now() - WINDOW
     for condition in (LoginAttempt.username == _key(username), LoginAttempt.address == (address or "")):
         times = db.session.scalars(
-            select(LoginAttempt.at).where(condition, LoginAttempt.at >= since)
+            select(LoginAttempt.at).where(condition, LoginAttempt.at > since)
             .order_by(LoginAttempt.at.desc()).limit(MAX_FAILURES)
         ).all()
         if len(times) >= MAX_FAILURES:
@@ -45,9 +45,3 @@ def clear_failures(username: str) -> None:
         db.session.execute(delete(LoginAttempt).where(LoginAttempt.username == _key(username)))
         db.session.commit()
 
-
-def failure_count(username: str = "", address: str = "") -> int:
-    since = now() - WINDOW
-    return db.session.scalar(select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.at >= since,
-        or_(LoginAttempt.username == _key(username), LoginAttempt.address == address)))

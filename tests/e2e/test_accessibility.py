@@ -33,7 +33,7 @@ def archive(app, customer, product, dealer):
 
 
 def back_office_pages() -> list[str]:
-    pages = ["/admin/"]
+    pages = ["/admin/", "/admin/audit/", "/admin/audit/details/?id=1", "/account/password"]
     for endpoint in ENDPOINTS:
         pages += [f"/admin/{endpoint}/", f"/admin/{endpoint}/new/", f"/admin/{endpoint}/details/?id=1",
                   f"/admin/{endpoint}/edit/?id=1"]

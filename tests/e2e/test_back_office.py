@@ -2,7 +2,7 @@
 from sqlalchemy import select
 
 from crm.extensions import db
-from crm.models import Customer, Product
+from crm.models import Customer
 from tests.conftest import PASSWORD, make_user
 from tests.e2e.conftest import sign_in
 
@@ -66,18 +66,18 @@ def test_sign_out_returns_to_the_login_page(live_server, desktop_page, app):
     assert page.url.startswith(f"{live_server}/login")
 
 
-def test_clerk_deletes_a_record_from_the_list_after_confirming(live_server, desktop_page, app, product):
-    product_id = product.id
+def test_clerk_deletes_a_record_from_the_list_after_confirming(live_server, desktop_page, app, customer):
+    customer_id = customer.id
     make_user("clerk", "clerk")
     page = desktop_page
     sign_in(page, live_server, "clerk")
-    page.goto(f"{live_server}/admin/product/")
+    page.goto(f"{live_server}/admin/customer/")
     page.on("dialog", lambda dialog: dialog.accept())
     page.locator("form.icon button").first.click()
     page.wait_for_load_state()
     assert page.locator(".alert-success").count() == 1
     db.session.rollback()
-    assert db.session.get(Product, product_id) is None
+    assert db.session.get(Customer, customer_id) is None
 
 
 def test_a_user_can_sign_out_from_the_403_page(live_server, phone_page, app, dealer):
