@@ -1,10 +1,14 @@
 """Dealers and customers."""
 from flask import request
+from sqlalchemy import select
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from admin_views.base import BackOfficeModelView, field_set
+from admin_views.base import BackOfficeModelView, field_set, signed_in_user
 from admin_views.labels import FIELD_LABELS
+from crm import access
+from crm.extensions import db
+from crm.models import Complaint, Order, Visit
 from crm.models.choices import (
     AcquisitionChannel,
     CustomerStatus,
@@ -83,6 +87,9 @@ class CustomerView(BackOfficeModelView):
                     "district", "address", "postal_code", "housing_type", "floor_area", "household_stage",
                     "household_size", "employer", "dealer", "salesperson", "channel", "referred_by", "price_tier",
                     "discount_terms", "payment_terms", "consent_to_contact", "notes")
+    # Who referred a customer may be another dealer's customer: shown only to those who may see them.
+    column_formatters_detail = {"referred_by": lambda view, context, model, name: str(model.referred_by)
+                                if access.may_see(signed_in_user(), model.referred_by) else ""}
     form_create_rules = CUSTOMER_FORM_RULES
     form_edit_rules = CUSTOMER_FORM_RULES
     form_choices = column_choices
@@ -91,6 +98,22 @@ class CustomerView(BackOfficeModelView):
         "dealer": {"fields": ("code", "name"), "page_size": 10},
         "referred_by": {"fields": ("name", "mobile"), "page_size": 10},
     }
+    def related_records(self, customer) -> dict:
+        """The customer's orders, visits and complaints that this user may see: a customer who
+        bought from two dealers shows each dealer only their own part."""
+        user = signed_in_user()
+        return {
+            "orders": self._visible(user, Order, Order.customer_id == customer.id, Order.ordered_on),
+            "visits": self._visible(user, Visit, Visit.customer_id == customer.id, Visit.happened_at),
+            "complaints": self._visible(user, Complaint, Complaint.customer_id == customer.id,
+                                        Complaint.received_at),
+        }
+
+    @staticmethod
+    def _visible(user, model, condition, newest_first) -> list:
+        query = access.scope(select(model).where(condition), model, user).order_by(newest_first.desc())
+        return db.session.scalars(query).all()
+
     def validate_form(self, form) -> bool:
         valid = super().validate_form(form)
         referrer = getattr(form, "referred_by", None)

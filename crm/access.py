@@ -111,6 +111,19 @@ def scope(query, model, user):
     return query.filter(false())
 
 
+def may_see(user, record) -> bool:
+    """The same rule as scope(), for one record already in memory."""
+    if record is None or not may_open_back_office(user):
+        return False
+    if user.role in (Role.ADMIN.value, Role.CLERK.value):
+        return not isinstance(record, AuditEntry) or user.role == Role.ADMIN.value
+    if isinstance(record, DEALER_SCOPED_MODELS) or isinstance(record, User):
+        return record.dealer_id == user.dealer_id
+    if isinstance(record, Dealer):
+        return record.id == user.dealer_id
+    return isinstance(record, Product)
+
+
 def dealer_for_new_records(user) -> int | None:
     """The dealership a dealer's new records belong to, whatever the form said."""
     return user.dealer_id if is_dealer(user) else None

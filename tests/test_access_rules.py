@@ -192,3 +192,42 @@ def test_dealer_sees_their_own_dealership_only(dealer_client, dealer, other_deal
     assert "GD-FS-001" in page and "SH-PD-001" not in page
     assert dealer_client.get(f"/admin/dealer/details/?id={other_dealer.id}").status_code == 404
     assert db.session.get(Dealer, other_dealer.id) is not None
+
+
+def test_a_shared_customers_page_shows_each_dealer_only_their_own_orders(dealer_client, two_shops, other_dealer,
+                                                                         product):
+    from crm.models import Order
+
+    mine = two_shops[0]
+    db.session.add_all([
+        Order(order_number="SO-MINE", customer=mine, dealer=mine.dealer, product=product, ordered_on=now().date()),
+        Order(order_number="SO-THEIRS", customer=mine, dealer=other_dealer, product=product,
+              ordered_on=now().date()),
+    ])
+    db.session.commit()
+    page = dealer_client.get(f"/admin/customer/details/?id={mine.id}").get_data(as_text=True)
+    assert "SO-MINE" in page and "SO-THEIRS" not in page
+
+
+def test_a_referrer_from_another_dealership_is_not_shown(dealer_client, two_shops):
+    mine, theirs = two_shops
+    mine.referred_by = theirs
+    db.session.commit()
+    page = dealer_client.get(f"/admin/customer/details/?id={mine.id}").get_data(as_text=True)
+    assert "别家客户" not in page and "13900000002" not in page
+
+
+def test_may_see_agrees_with_scope_for_every_kind_and_role(app, two_shops, dealer):
+    from crm import access
+    from crm.models import AuditEntry, Product, User
+    from tests.conftest import make_user
+
+    make_user("dealer1", "dealer", dealer=dealer)
+    make_user("clerk", "clerk")
+    make_user("admin", "admin")
+    for username in ("dealer1", "clerk", "admin"):
+        user = db.session.scalar(select(User).where(User.username == username))
+        for model in (Customer, Dealer, Product, User, AuditEntry):
+            visible = set(db.session.scalars(access.scope(select(model.id), model, user)))
+            for record in db.session.scalars(select(model)):
+                assert access.may_see(user, record) == (record.id in visible), (username, model.__name__)
