@@ -64,6 +64,16 @@ def field_set(names, header):
     return rules.FieldSet([OptionalField(name) for name in names], header)
 
 
+def find_in_scope(query, model, raw_id):
+    """The row of `query` with this id, or None; an id that is not a number matches nothing
+    (PostgreSQL refuses to compare an integer column with text)."""
+    try:
+        key = int(raw_id)
+    except (TypeError, ValueError):
+        return None
+    return query.filter(sa_inspect(model).primary_key[0] == key).first()
+
+
 class ScopedAjaxLoader(QueryAjaxModelLoader):
     """Relationship lookups and submitted ids see only the rows the user may see."""
 
@@ -71,10 +81,8 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
         return access.scope(super().get_query(), self.model, signed_in_user())
 
     def get_one(self, pk):
-        if pk in (None, ""):
-            return None
         with self.session.no_autoflush:
-            return self.get_query().filter(sa_inspect(self.model).primary_key[0] == pk).first()
+            return find_in_scope(self.get_query(), self.model, pk)
 
 
 class BackOfficeIndexView(AdminIndexView):
@@ -196,13 +204,10 @@ class BackOfficeModelView(ModelView):
 
     def get_one(self, id):
         """A row outside the user's scope answers 404, exactly like a row that does not exist."""
-        record = self.get_query().filter(self._primary_key_column() == id).first()
+        record = find_in_scope(self.get_query(), self.model, id)
         if record is None:
             abort(404)
         return record
-
-    def _primary_key_column(self):
-        return sa_inspect(self.model).primary_key[0]
 
     # Forms: only the fields this user may set ----------------------------------------
     def create_form(self, obj=None):
