@@ -71,6 +71,8 @@ def find_in_scope(query, model, raw_id):
         key = int(raw_id)
     except (TypeError, ValueError):
         return None
+    if not -(2**63) <= key < 2**63:  # beyond any stored id, and beyond what the databases accept
+        return None
     return query.filter(sa_inspect(model).primary_key[0] == key).first()
 
 

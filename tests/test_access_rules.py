@@ -231,3 +231,8 @@ def test_may_see_agrees_with_scope_for_every_kind_and_role(app, two_shops, deale
             visible = set(db.session.scalars(access.scope(select(model.id), model, user)))
             for record in db.session.scalars(select(model)):
                 assert access.may_see(user, record) == (record.id in visible), (username, model.__name__)
+
+
+@pytest.mark.parametrize("raw_id", ["abc", "1 OR 1=1", "-1", "9" * 30])
+def test_a_malformed_id_is_404(clerk_client, two_shops, raw_id):
+    assert clerk_client.get("/admin/customer/details/", query_string={"id": raw_id}).status_code == 404
