@@ -37,14 +37,14 @@ class FeedbackCardView(BackOfficeModelView):
         return redirect(self.get_url(".details_view", id=card.id))
     column_list = ("reference", "submitted_at", "dealer", "product", "rating_quality", "rating_service",
                    "recommend_score", "contact_name", "mobile", "status")
-    column_searchable_list = ("reference", "contact_name", "mobile", "batch")
-    column_filters = ("status", "submitted_at", "dealer.code", "dealer.name", "product.model_number", "batch",
+    column_searchable_list = ("reference", "contact_name", "mobile", "batch.code")
+    column_filters = ("status", "submitted_at", "dealer.code", "dealer.name", "product.model_number", "batch.code",
                       "recommend_score")
     column_choices = {"status": CardStatus.choices()}
     column_sortable_list = ("reference", "submitted_at", "rating_quality", "rating_service", "recommend_score",
                             "status")
     column_default_sort = ("submitted_at", True)
-    form_columns = ("customer", "dealer", "product", "batch", "purchase_date", "rating_quality", "rating_design",
+    form_columns = ("customer", "dealer", "product", "purchase_date", "rating_quality", "rating_design",
                     "rating_delivery", "rating_installation", "rating_service", "recommend_score", "comments",
                     "contact_name", "mobile", "consent_to_contact", "status")
     form_choices = column_choices

@@ -26,9 +26,9 @@ from crm.models import (
     Dealer,
     FeedbackCard,
     HotlineTicket,
-    LoginAttempt,
     Order,
     Product,
+    ThrottleEvent,
     User,
     Visit,
 )
@@ -61,7 +61,7 @@ MOBILE_PREFIXES = ("138", "139", "135", "136", "137", "150", "151", "152", "158"
 DEMO_USERS = (("admin", Role.ADMIN, None), ("clerk", Role.CLERK, None),
               ("dealer1", Role.DEALER, "GD-FS-001"), ("dealer2", Role.DEALER, "SH-PD-001"))
 # Children first, so that a reset never trips over a foreign key.
-TABLES_IN_DELETE_ORDER = (CaseNote, FeedbackCard, HotlineTicket, Complaint, Visit, Order, Customer, LoginAttempt, User,
+TABLES_IN_DELETE_ORDER = (CaseNote, FeedbackCard, HotlineTicket, Complaint, Visit, Order, Customer, ThrottleEvent, User,
                           Product, Dealer)
 
 
@@ -97,7 +97,7 @@ def _delete_everything() -> None:
         if model is Customer:
             db.session.execute(Customer.__table__.update().values(referred_by_id=None))
         deleted = db.session.execute(delete(model)).rowcount
-        if deleted and model is not LoginAttempt:
+        if deleted and model is not ThrottleEvent:
             summary.append(audit.record_bulk(model.__table__.name, deleted, "seed demo --reset", AuditAction.DELETE))
     if summary:
         db.session.execute(insert(AuditEntry), summary)
@@ -346,7 +346,7 @@ def _card_for(i, customer_id, row, order, rng) -> dict:
                for k in ("quality", "design", "delivery", "installation", "service")}
     return {
         "reference": f"FK{submitted:%y%m%d}-{_code(i)}", "customer_id": customer_id, "dealer_id": row["dealer_id"],
-        "product_id": order["product_id"], "batch": f"B{submitted:%Y%m}", "purchase_date": order["ordered_on"],
+        "product_id": order["product_id"], "purchase_date": order["ordered_on"],
         **ratings, "recommend_score": rng.randint(5, 10), "comments": rng.choice(data.CARD_COMMENTS) or None,
         "contact_name": row["name"], "mobile": row["mobile"], "consent_to_contact": row["consent_to_contact"],
         "consent_at": submitted if row["consent_to_contact"] else None,

@@ -5,7 +5,7 @@ from flask.testing import FlaskClient
 from crm.app import create_app
 from crm.config import TEST_SETTINGS
 from crm.extensions import db
-from crm.services import login_guard
+from crm.services import login_guard, throttle
 from tests.conftest import PASSWORD, log_in, make_user
 
 EN = {"Accept-Language": "en"}
@@ -61,8 +61,8 @@ def test_the_lock_ends_when_the_window_has_passed(client, app, monkeypatch):
     make_user("clerk", "clerk")
     for _ in range(5):
         fail(client)
-    later = login_guard.now() + login_guard.WINDOW
-    monkeypatch.setattr(login_guard, "now", lambda: later)
+    later = throttle.now() + login_guard.WINDOW
+    monkeypatch.setattr(throttle, "now", lambda: later)
     assert log_in(client, "clerk").status_code == 302
 
 

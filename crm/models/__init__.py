@@ -1,16 +1,17 @@
 """All models, importable from one place."""
 from crm.models.audit import AuditEntry
 from crm.models.catalog import Product
-from crm.models.intake import FeedbackCard, HotlineTicket
+from crm.models.intake import CardBatch, CardOpening, FeedbackCard, HotlineTicket
 from crm.models.parties import Customer, Dealer
 from crm.models.sales import Order
 from crm.models.service import CaseNote, Complaint, Visit
-from crm.models.users import LoginAttempt, User
+from crm.models.users import ThrottleEvent, User
 
 __all__ = [
     "AuditEntry",
+    "CardBatch",
+    "CardOpening",
     "CaseNote",
-    "LoginAttempt",
     "Complaint",
     "Customer",
     "Dealer",
@@ -18,6 +19,7 @@ __all__ = [
     "HotlineTicket",
     "Order",
     "Product",
+    "ThrottleEvent",
     "User",
     "Visit",
 ]

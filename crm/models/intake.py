@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.extensions import db
@@ -14,15 +14,50 @@ from crm.models.parties import Customer, Dealer
 from crm.models.users import User
 
 
+class CardBatch(TimestampMixin, db.Model):
+    """A print run of feedback cards for one dealer and product; each card has a serial."""
+
+    __tablename__ = "card_batch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    dealer_id: Mapped[int] = mapped_column(ForeignKey("dealer.id"), index=True)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("product.id"), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
+
+    dealer: Mapped[Dealer] = relationship()
+    product: Mapped[Product | None] = relationship()
+    created_by: Mapped[User | None] = relationship()
+
+    def __str__(self) -> str:
+        return self.code or ""
+
+
+class CardOpening(db.Model):
+    """The first time a printed card's QR code was opened."""
+
+    __tablename__ = "card_opening"
+    __table_args__ = (UniqueConstraint("batch_id", "serial"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("card_batch.id", ondelete="CASCADE"), index=True)
+    serial: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class FeedbackCard(TimestampMixin, db.Model):
     __tablename__ = "feedback_card"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
+    # One per submitted form: a second submit of the same form finds this card instead.
+    submission_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id", ondelete="SET NULL"), index=True)
     dealer_id: Mapped[int | None] = mapped_column(ForeignKey("dealer.id"), index=True)
     product_id: Mapped[int | None] = mapped_column(ForeignKey("product.id"), index=True)
-    batch: Mapped[str | None] = mapped_column(String(40), index=True)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("card_batch.id", ondelete="SET NULL"), index=True)
+    serial: Mapped[int | None] = mapped_column(Integer)
     purchase_date: Mapped[date | None] = mapped_column(Date)
     rating_quality: Mapped[int | None] = mapped_column(Integer)
     rating_design: Mapped[int | None] = mapped_column(Integer)
@@ -41,6 +76,7 @@ class FeedbackCard(TimestampMixin, db.Model):
     customer: Mapped[Customer | None] = relationship()
     dealer: Mapped[Dealer | None] = relationship()
     product: Mapped[Product | None] = relationship()
+    batch: Mapped[CardBatch | None] = relationship()
 
     def __str__(self) -> str:
         return self.reference or ""
@@ -51,6 +87,7 @@ class HotlineTicket(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)
+    submission_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     channel: Mapped[str] = code_column(TicketChannel.PHONE.value)
     topic: Mapped[str] = code_column()
     description: Mapped[str] = mapped_column(Text)
@@ -66,11 +103,14 @@ class HotlineTicket(TimestampMixin, db.Model):
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
     received_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Set when a clerk turns a complaint ticket into a Complaint.
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaint.id", ondelete="SET NULL"), index=True)
 
     customer: Mapped[Customer | None] = relationship()
     dealer: Mapped[Dealer | None] = relationship()
     product: Mapped[Product | None] = relationship()
     assigned_to: Mapped[User | None] = relationship()
+    complaint: Mapped["Complaint | None"] = relationship(back_populates="ticket")  # noqa: F821
     notes: Mapped[list["CaseNote"]] = relationship(  # noqa: F821
         order_by="CaseNote.created_at", cascade="all, delete-orphan", passive_deletes=True)
 

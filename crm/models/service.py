@@ -68,6 +68,7 @@ class Complaint(TimestampMixin, db.Model):
     assigned_to: Mapped[User | None] = relationship()
     notes: Mapped[list["CaseNote"]] = relationship(order_by="CaseNote.created_at", cascade="all, delete-orphan",
                                                    passive_deletes=True)
+    ticket: Mapped["HotlineTicket | None"] = relationship(back_populates="complaint", uselist=False)  # noqa: F821
 
     def __str__(self) -> str:
         return self.number or ""

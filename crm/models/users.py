@@ -5,7 +5,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, ForeignKey, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -51,12 +51,15 @@ class User(UserMixin, TimestampMixin, db.Model):
         return self.username
 
 
-class LoginAttempt(db.Model):
-    """A failed sign-in, kept for a short while to slow down password guessing."""
 
-    __tablename__ = "login_attempt"
+class ThrottleEvent(db.Model):
+    """One countable event (a failed sign-in, a public submission, a status lookup) for a key
+    such as a username, an address or a phone number; kept for a short while only."""
+
+    __tablename__ = "throttle_event"
+    __table_args__ = (Index("ix_throttle_event_kind_key_at", "kind", "key", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(80))
     at: Mapped[datetime] = mapped_column(DateTime, index=True)
-    username: Mapped[str] = mapped_column(String(60), index=True)
-    address: Mapped[str] = mapped_column(String(45), index=True)
