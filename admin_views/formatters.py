@@ -9,6 +9,8 @@ from crm.models.choices import (
     ComplaintStatus,
     NoteKind,
     Severity,
+    TicketStatus,
+    TimelineStep,
     VisitChannel,
     VisitPurpose,
 )
@@ -45,4 +47,6 @@ code_labels = SimpleNamespace(
     severity=Severity.label_for,
     note_kind=NoteKind.label_for,
     audit_action=AuditAction.label_for,
+    ticket_status=TicketStatus.label_for,
+    timeline_step=TimelineStep.label_for,
 )

@@ -53,10 +53,14 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from portal import auth, public
+    from portal import auth, intake, public
 
     app.register_blueprint(public.blueprint)
     app.register_blueprint(auth.blueprint)
+    # The public forms check their own CSRF token (FlaskForm), so that a token that expired
+    # while the page was open re-shows the form with everything typed instead of an error.
+    csrf.exempt(intake.blueprint)
+    app.register_blueprint(intake.blueprint)
 
 
 def register_admin(app: Flask) -> None:

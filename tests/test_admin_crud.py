@@ -186,3 +186,14 @@ def test_a_dealer_with_customers_cannot_be_deleted_and_keeps_them(admin_client, 
 def test_orders_ordered_on_is_kept_as_a_date(admin_client, valid_forms):
     admin_client.post("/admin/order/new/", data=valid_forms["order"][1])
     assert latest(Order).ordered_on == date(2026, 1, 10)
+
+
+def test_clearing_an_orders_dealer_gives_it_the_customers_dealer_again(admin_client, valid_forms, other_dealer,
+                                                                        dealer):
+    form = {**valid_forms["order"][1], "dealer": str(other_dealer.id)}
+    admin_client.post("/admin/order/new/", data=form)
+    order = latest(Order)
+    assert order.dealer_id == other_dealer.id
+    admin_client.post(f"/admin/order/edit/?id={order.id}", data={**form, "dealer": ""})
+    db.session.refresh(order)
+    assert order.dealer_id == dealer.id

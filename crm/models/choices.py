@@ -191,6 +191,15 @@ class NoteKind(CodedEnum):
     PROGRESS = "progress", _l("Progress note")
 
 
+class TimelineStep(CodedEnum):
+    """What a customer sees of a ticket's progress on the status page."""
+
+    RECEIVED = "received", _l("Received")
+    ASSIGNED = "assigned", _l("Passed to our service team")
+    ANSWERED = "answered", _l("Reply from our service team")
+    RESOLVED = "resolved", _l("Resolved")
+
+
 class AuditAction(CodedEnum):
     CREATE = "create", _l("Created")
     UPDATE = "update", _l("Changed")

@@ -1,17 +1,234 @@
-"""Public intake records in the back office: linking a feedback card to its customer."""
-from flask_babel import gettext as _
+"""What customers send in (feedback cards, hotline tickets) and what clerks do with it:
+printing card batches, attributing answers to dealers, linking by phone, turning a
+complaint ticket into a Complaint."""
+from dataclasses import dataclass
+from datetime import date
 
-from sqlalchemy import select
+from flask import current_app
+from flask_babel import gettext as _
+from itsdangerous import BadData, URLSafeSerializer
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from crm import access
+from crm.clock import now
 from crm.database import write_transaction
 from crm.extensions import db
-from crm.models import Customer, FeedbackCard
-from crm.models.choices import CardStatus
+from crm.models import CardBatch, CardOpening, Complaint, Customer, Dealer, FeedbackCard, HotlineTicket, Product
+from crm.models.choices import (
+    AcquisitionChannel,
+    CardStatus,
+    ComplaintChannel,
+    ComplaintStatus,
+    CustomerStatus,
+    TicketChannel,
+    TicketTopic,
+)
 from crm.phones import InvalidPhone, normalise_mobile
+from crm.services import numbering, records
 from crm.services.errors import ServiceError
 
+CARD_TOKEN_SALT = "feedback-card"
+MAX_BATCH_SIZE = 500
 
+
+# Card batches and their QR tokens ---------------------------------------------------------
+def _card_signer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=CARD_TOKEN_SALT)
+
+
+def card_token(batch: CardBatch, serial: int) -> str:
+    """The signed token a printed card's QR code carries: batch (so dealer and product) and serial."""
+    return _card_signer().dumps([batch.id, serial])
+
+
+def card_from_token(token: str | None) -> tuple[CardBatch, int] | None:
+    """The batch and serial a token names; None for a missing, tampered or unknown token."""
+    if not token:
+        return None
+    try:
+        batch_id, serial = _card_signer().loads(token)
+    except (BadData, TypeError, ValueError):
+        return None
+    batch = db.session.get(CardBatch, batch_id) if isinstance(batch_id, int) else None
+    if batch is None or not isinstance(serial, int) or not 1 <= serial <= batch.size:
+        return None
+    return batch, serial
+
+
+def create_batch(dealer: Dealer, product: Product | None, size: int, user) -> CardBatch:
+    if not 1 <= size <= MAX_BATCH_SIZE:
+        raise ServiceError(_("Print between 1 and %(n)d cards at a time.", n=MAX_BATCH_SIZE))
+    with write_transaction():
+        same_day = db.session.scalar(select(func.count()).select_from(CardBatch).where(
+            CardBatch.dealer_id == dealer.id, CardBatch.created_at >= now().replace(hour=0, minute=0, second=0)))
+        batch = CardBatch(code=f"{dealer.code}-{now():%y%m%d}-{same_day + 1}", dealer=dealer, product=product,
+                          size=size, created_by_id=getattr(user, "id", None))
+        db.session.add(batch)
+        db.session.commit()
+    return batch
+
+
+def record_opening(batch: CardBatch, serial: int) -> None:
+    """Count a card as opened the first time its QR code is used; later openings change nothing."""
+    with write_transaction():
+        exists = db.session.scalar(select(CardOpening.id).where(CardOpening.batch_id == batch.id,
+                                                                CardOpening.serial == serial))
+        if exists is None:
+            try:
+                db.session.execute(insert(CardOpening).values(batch_id=batch.id, serial=serial, at=now()))
+                db.session.commit()
+            except IntegrityError:  # opened at the same moment elsewhere: already counted
+                db.session.rollback()
+                return
+        else:
+            db.session.rollback()
+
+
+@dataclass(frozen=True)
+class BatchFigures:
+    printed: int
+    opened: int
+    answered: int
+
+
+def batch_figures(batch: CardBatch) -> BatchFigures:
+    opened = db.session.scalar(select(func.count()).select_from(CardOpening).where(CardOpening.batch_id == batch.id))
+    answered = db.session.scalar(select(func.count(func.distinct(FeedbackCard.serial)))
+                                 .where(FeedbackCard.batch_id == batch.id))
+    return BatchFigures(batch.size, opened or 0, answered or 0)
+
+
+# Phone-first linking --------------------------------------------------------------------
+def customer_for_phone(mobile: str, name: str | None, channel: str, dealer_id: int | None = None,
+                       city: str | None = None, address: str | None = None, consent: bool = False) -> Customer:
+    """The customer with this mobile number; a new potential customer when there is none,
+    so that no card or ticket with a phone number is left floating."""
+    customer = db.session.scalars(select(Customer).where(Customer.mobile == mobile).order_by(Customer.id)).first()
+    if customer is not None:
+        if consent and not customer.consent_to_contact:
+            customer.consent_to_contact = True
+            records.prepare(customer)
+        return customer
+    customer = Customer(name=name or _("Customer ending %(digits)s", digits=mobile[-4:]), mobile=mobile,
+                        status=CustomerStatus.POTENTIAL.value, channel=channel, dealer_id=dealer_id, city=city,
+                        address=address, consent_to_contact=consent)
+    records.prepare(customer)
+    db.session.add(customer)
+    return customer
+
+
+# Public submissions ---------------------------------------------------------------------
+@dataclass
+class FeedbackAnswer:
+    submission: str
+    product_id: int | None
+    dealer_id: int | None
+    purchase_date: date | None
+    ratings: dict
+    recommend_score: int | None
+    comments: str | None
+    contact_name: str | None
+    mobile: str | None
+    consent: bool
+    card: tuple[CardBatch, int] | None
+
+
+def submit_feedback(answer: FeedbackAnswer) -> FeedbackCard:
+    """One feedback card per submitted form: a repeated submission returns the first card."""
+    existing = _by_submission(FeedbackCard, answer.submission)
+    if existing is not None:
+        return existing
+    batch, serial = answer.card if answer.card else (None, None)
+    card = FeedbackCard(
+        submission_token=answer.submission, batch=batch, serial=serial,
+        dealer_id=batch.dealer_id if batch else answer.dealer_id,
+        product_id=(batch.product_id if batch and batch.product_id else answer.product_id),
+        purchase_date=answer.purchase_date, recommend_score=answer.recommend_score, comments=answer.comments,
+        contact_name=answer.contact_name, mobile=answer.mobile, consent_to_contact=answer.consent,
+        status=CardStatus.NEW.value, **answer.ratings)
+    return _save_submission(card, answer.mobile, AcquisitionChannel.WEB.value, answer.contact_name, answer.consent)
+
+
+@dataclass
+class TicketRequest:
+    submission: str
+    topic: str
+    description: str
+    contact_name: str
+    mobile: str
+    city: str | None
+    address: str | None
+    product_id: int | None
+    purchase_date: date | None
+
+
+def submit_ticket(request: TicketRequest) -> HotlineTicket:
+    existing = _by_submission(HotlineTicket, request.submission)
+    if existing is not None:
+        return existing
+    ticket = HotlineTicket(
+        submission_token=request.submission, channel=TicketChannel.WEB.value, topic=request.topic,
+        description=request.description, contact_name=request.contact_name, mobile=request.mobile,
+        city=request.city, address=request.address, product_id=request.product_id,
+        purchase_date=request.purchase_date)
+    return _save_submission(ticket, request.mobile, AcquisitionChannel.HOTLINE.value, request.contact_name, False,
+                            city=request.city, address=request.address)
+
+
+def _by_submission(model, token: str):
+    return db.session.scalar(select(model).where(model.submission_token == token)) if token else None
+
+
+def _save_submission(record, mobile, channel, name, consent, city=None, address=None):
+    with write_transaction():
+        try:
+            with db.session.no_autoflush:
+                if mobile:
+                    record.customer = customer_for_phone(mobile, name, channel, record.dealer_id, city, address,
+                                                         consent)
+                records.prepare(record)
+            db.session.add(record)
+            db.session.commit()
+        except IntegrityError:
+            # The same form arrived twice at once: the other request stored it.
+            db.session.rollback()
+            existing = _by_submission(type(record), record.submission_token)
+            if existing is None:
+                raise
+            return existing
+    return record
+
+
+# Ticket status ----------------------------------------------------------------------------
+def find_ticket(number: str, last_digits: str) -> HotlineTicket | None:
+    """The ticket with this number whose mobile ends in these digits; None otherwise, the
+    same answer for a wrong number as for wrong digits."""
+    ticket = db.session.scalar(select(HotlineTicket).where(HotlineTicket.number == (number or "").strip().upper()))
+    if ticket is None or not ticket.mobile or not ticket.mobile.endswith(last_digits or "-"):
+        return None
+    return ticket
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    code: str
+    at: object
+    text: str | None = None
+
+
+def public_timeline(ticket: HotlineTicket) -> list[TimelineEntry]:
+    """What the customer may see: received, assigned, each public reply, resolved."""
+    steps = [TimelineEntry("received", ticket.received_at)]
+    if ticket.assigned_to_id is not None or ticket.status != "received":
+        steps.append(TimelineEntry("assigned", None))
+    steps += [TimelineEntry("answered", note.created_at, note.body) for note in ticket.notes if note.public]
+    if ticket.resolved_at is not None or ticket.status in ("resolved", "closed"):
+        steps.append(TimelineEntry("resolved", ticket.resolved_at))
+    return steps
+
+
+# Back-office actions ----------------------------------------------------------------------
 def find_customer_by_mobile(typed: str, user, region: str = "CN") -> Customer:
     """The customer with this mobile number among those the user may see."""
     try:
@@ -32,3 +249,25 @@ def link_card(card: FeedbackCard, customer: Customer) -> None:
         if card.dealer_id is None:
             card.dealer_id = customer.dealer_id
         db.session.commit()
+
+
+def complaint_from_ticket(ticket: HotlineTicket) -> Complaint:
+    """Turn a complaint ticket into a Complaint in one step; each then points to the other."""
+    if ticket.topic != TicketTopic.COMPLAINT.value:
+        raise ServiceError(_("Only a ticket about a complaint can become a complaint."))
+    if ticket.complaint is not None:
+        raise ServiceError(_("This ticket is already complaint %(number)s.", number=ticket.complaint.number))
+    if ticket.customer is None:
+        raise ServiceError(_("Link the ticket to a customer first."))
+    with write_transaction():
+        complaint = Complaint(
+            customer=ticket.customer, dealer_id=ticket.dealer_id, product_id=ticket.product_id,
+            channel=ComplaintChannel.WEB.value if ticket.channel == TicketChannel.WEB.value
+            else ComplaintChannel.HOTLINE.value,
+            category="other", severity="normal", status=ComplaintStatus.NEW.value,
+            description=ticket.description, received_at=ticket.received_at)
+        records.prepare(complaint)
+        ticket.complaint = complaint
+        db.session.add(complaint)
+        db.session.commit()
+    return complaint

@@ -1,4 +1,6 @@
 """Rules applied whenever a record is saved, whoever saves it (back office, seed, portal)."""
+from sqlalchemy import inspect
+
 from crm.clock import now
 from crm.extensions import db
 from crm.models import Complaint, Customer, Dealer, FeedbackCard, HotlineTicket, Order, Visit
@@ -14,21 +16,33 @@ def prepare_customer(customer: Customer) -> None:
         customer.consent_at = None
 
 
+def _inherit_dealer(record, source) -> None:
+    """Give `record` the dealer of `source` (its customer) when it has none of its own.
+    Either side may be new and known only by its dealer_id, so both forms are checked."""
+    if source is None or record.dealer is not None:
+        return
+    cleared_in_form = bool(inspect(record).attrs.dealer.history.deleted)
+    if record.dealer_id is not None and not cleared_in_form:
+        return
+    if source.dealer is not None:
+        record.dealer = source.dealer
+    elif source.dealer_id is not None:
+        record.dealer_id = source.dealer_id
+
+
 def prepare_order(order: Order) -> None:
     """An order belongs to the customer's dealer unless told otherwise, and makes a
     potential customer an actual one (实际顾客)."""
     customer = order.customer
     if customer is None:
         return
-    if order.dealer is None:
-        order.dealer = customer.dealer
+    _inherit_dealer(order, customer)
     if customer.status == CustomerStatus.POTENTIAL.value:
         customer.status = CustomerStatus.ACTUAL.value
 
 
 def prepare_visit(visit: Visit) -> None:
-    if visit.dealer is None and visit.customer is not None:
-        visit.dealer = visit.customer.dealer
+    _inherit_dealer(visit, visit.customer)
     if visit.happened_at is None:
         visit.happened_at = now()
 
@@ -38,8 +52,7 @@ def prepare_complaint(complaint: Complaint) -> None:
         complaint.number = numbering.complaint_number()
     if complaint.received_at is None:
         complaint.received_at = now()
-    if complaint.dealer is None and complaint.customer is not None:
-        complaint.dealer = complaint.customer.dealer
+    _inherit_dealer(complaint, complaint.customer)
     if complaint.product is None and complaint.order is not None:
         complaint.product = complaint.order.product
 
@@ -49,8 +62,7 @@ def prepare_ticket(ticket: HotlineTicket) -> None:
         ticket.number = numbering.ticket_number()
     if ticket.received_at is None:
         ticket.received_at = now()
-    if ticket.dealer is None and ticket.customer is not None:
-        ticket.dealer = ticket.customer.dealer
+    _inherit_dealer(ticket, ticket.customer)
 
 
 def prepare_card(card: FeedbackCard) -> None:
@@ -60,8 +72,7 @@ def prepare_card(card: FeedbackCard) -> None:
         card.submitted_at = now()
     if card.consent_to_contact and card.consent_at is None:
         card.consent_at = card.submitted_at
-    if card.dealer is None and card.customer is not None:
-        card.dealer = card.customer.dealer
+    _inherit_dealer(card, card.customer)
 
 
 PREPARERS = {

@@ -1,0 +1,90 @@
+"""The public forms: feedback card, hotline ticket, ticket status. Every field has a length
+limit; choices are filled in by the views."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+from forms.validators import CleanText, MobilePhone, NotInFuture
+
+RATING_CHOICES = [(str(n), str(n)) for n in range(1, 6)]
+RECOMMEND_CHOICES = [(str(n), str(n)) for n in range(0, 11)]
+
+
+class PublicForm(FlaskForm):
+    """What every public form carries: a one-time submission id, a signed start time and a
+    field that only robots fill in."""
+
+    submission = HiddenField()
+    started = HiddenField()
+    website = StringField(_l("Leave this field empty"), validators=[Optional(), Length(max=200)],
+                          render_kw={"autocomplete": "off", "tabindex": "-1"})
+
+
+def _optional_int(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
+class FeedbackForm(PublicForm):
+    card = HiddenField()
+    product = SelectField(_l("Product"), coerce=_optional_int, validate_choice=True, validators=[Optional()])
+    purchase_date = DateField(_l("Purchase date"), validators=[Optional(), NotInFuture()],
+                              render_kw={"max": "", "type": "date"})
+    dealer = SelectField(_l("Store where you bought it"), coerce=_optional_int, validators=[Optional()])
+    rating_quality = RadioField(_l("Product quality"), choices=RATING_CHOICES, validators=[Optional()])
+    rating_design = RadioField(_l("Design"), choices=RATING_CHOICES, validators=[Optional()])
+    rating_delivery = RadioField(_l("Delivery"), choices=RATING_CHOICES, validators=[Optional()])
+    rating_installation = RadioField(_l("Installation"), choices=RATING_CHOICES, validators=[Optional()])
+    rating_service = RadioField(_l("Service"), choices=RATING_CHOICES, validators=[Optional()])
+    recommend_score = RadioField(_l("How likely are you to recommend us to a friend? (0 = not at all, 10 = very)"),
+                                 choices=RECOMMEND_CHOICES, validators=[Optional()])
+    comments = TextAreaField(_l("Comments"), validators=[CleanText(), Optional(), Length(max=2000)])
+    contact_name = StringField(_l("Your name (optional)"), validators=[CleanText(), Optional(), Length(max=60)],
+                               render_kw={"autocomplete": "name"})
+    mobile = StringField(_l("Mobile number (optional)"), validators=[CleanText(), Optional(), MobilePhone()],
+                         render_kw={"autocomplete": "tel", "inputmode": "tel"})
+    consent = BooleanField(_l("You may contact me about this feedback and about care for my furniture."))
+
+    RATINGS = ("rating_quality", "rating_design", "rating_delivery", "rating_installation", "rating_service")
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.mobile.data and not self.consent.data:
+            self.consent.errors = [*self.consent.errors, str(_l(
+                "Please agree to be contacted, or leave the mobile number empty."))]
+            valid = False
+        if not any(getattr(self, name).data for name in self.RATINGS) and not self.recommend_score.data \
+                and not self.comments.data:
+            self.rating_quality.errors = [*self.rating_quality.errors, str(_l(
+                "Give at least one rating or write a comment."))]
+            valid = False
+        return valid
+
+
+class TicketForm(PublicForm):
+    topic = RadioField(_l("What is it about?"), validators=[DataRequired(message=_l("Choose a topic."))])
+    description = TextAreaField(_l("Describe the problem or question"), validators=[
+        CleanText(), DataRequired(message=_l("Tell us what happened.")), Length(max=2000)])
+    contact_name = StringField(_l("Your name"), validators=[
+        CleanText(), DataRequired(message=_l("Enter your name.")), Length(max=60)],
+        render_kw={"autocomplete": "name"})
+    mobile = StringField(_l("Mobile number"), validators=[
+        CleanText(), DataRequired(message=_l("Enter your mobile number.")), MobilePhone()],
+        render_kw={"autocomplete": "tel", "inputmode": "tel"})
+    city = StringField(_l("City (optional)"), validators=[CleanText(), Optional(), Length(max=40)],
+                       render_kw={"autocomplete": "address-level2"})
+    address = StringField(_l("Address (optional)"), validators=[CleanText(), Optional(), Length(max=255)],
+                          render_kw={"autocomplete": "street-address"})
+    product = SelectField(_l("Product (optional)"), coerce=_optional_int, validators=[Optional()])
+    purchase_date = DateField(_l("Purchase date (optional)"), validators=[Optional(), NotInFuture()],
+                              render_kw={"type": "date"})
+
+
+class StatusForm(FlaskForm):
+    number = StringField(_l("Ticket number"), validators=[
+        CleanText(), DataRequired(message=_l("Enter the ticket number.")), Length(max=20)],
+        render_kw={"autocapitalize": "characters", "autocomplete": "off"})
+    last_digits = StringField(_l("Last four digits of your mobile number"), validators=[
+        CleanText(), DataRequired(message=_l("Enter the last four digits.")),
+        Regexp(r"^\d{4}$", message=_l("Enter exactly four digits."))],
+        render_kw={"inputmode": "numeric", "maxlength": "4", "autocomplete": "off"})
