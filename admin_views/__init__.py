@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from admin_views.audit import AuditView
 from admin_views.base import BackOfficeIndexView
+from admin_views.cards import CardBatchView
 from admin_views.formatters import code_labels
 from admin_views.catalog import ProductView
 from admin_views.intake import FeedbackCardView, HotlineTicketView
@@ -15,7 +16,7 @@ from admin_views.sales import OrderView
 from admin_views.service import ComplaintView, VisitView
 from admin_views.users import UserView
 from crm.extensions import db
-from crm.models import AuditEntry, Complaint, Customer, Dealer, FeedbackCard, HotlineTicket, Order, Product, User, Visit
+from crm.models import AuditEntry, CardBatch, Complaint, Customer, Dealer, FeedbackCard, HotlineTicket, Order, Product, User, Visit
 from crm.phones import display_phone
 from crm.services.dashboard import headline_figures
 
@@ -51,6 +52,8 @@ def init_app(app: Flask) -> Admin:
                                      endpoint="hotline_ticket"))
     admin.add_view(FeedbackCardView(FeedbackCard, db, name=_l("Feedback cards"), category=intake,
                                     endpoint="feedback_card"))
+    admin.add_view(CardBatchView(CardBatch, db, name=_l("Card printing"), category=intake,
+                                 endpoint="card_batch"))
     admin.add_view(DealerView(Dealer, db, name=_l("Dealers"), category=setup, endpoint="dealer"))
     admin.add_view(ProductView(Product, db, name=_l("Products"), category=setup, endpoint="product"))
     admin.add_view(UserView(User, db, name=_l("Users"), category=setup, endpoint="user"))

@@ -33,6 +33,7 @@ ACTION_OF_METHOD = {
     "index_view": access.LIST, "details_view": access.VIEW, "create_view": access.CREATE,
     "edit_view": access.EDIT, "delete_view": access.DELETE, "export": access.EXPORT,
     "ajax_update": access.EDIT, "add_note": access.RESPOND, "link_customer": access.LINK,
+    "print_cards": access.VIEW, "make_complaint": access.EDIT,
 }
 log = logging.getLogger(__name__)
 # Spreadsheets run cells that start with these as formulas.

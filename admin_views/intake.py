@@ -1,14 +1,15 @@
 """Feedback cards and hotline tickets, as clerks see them."""
-from flask import current_app, flash, redirect, request
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms.validators import Optional
 
-from admin_views.base import BackOfficeModelView
+from admin_views.base import BackOfficeModelView, signed_in_user
 from admin_views.cases import CaseNotesMixin
 from admin_views.service import CUSTOMER_LOOKUP, DEALER_LOOKUP, USER_LOOKUP
+from crm import access
 from crm.models.choices import CardStatus, TicketChannel, TicketStatus, TicketTopic
 from crm.services import intake
 from crm.services.errors import ServiceError
@@ -65,6 +66,24 @@ class FeedbackCardView(BackOfficeModelView):
 
 class HotlineTicketView(CaseNotesMixin, BackOfficeModelView):
     record_kind = "hotline_ticket"
+    details_template = "admin/ticket_details.html"
+
+    def may_make_complaint(self, ticket) -> bool:
+        return (ticket.topic == TicketTopic.COMPLAINT.value and ticket.complaint is None
+                and self.may(access.EDIT) and access.can(signed_in_user(), access.CREATE, "complaint"))
+
+    @expose("/to-complaint/", methods=("POST",))
+    def make_complaint(self):
+        ticket = self.get_one(request.args.get("id", ""))
+        if not self.may_make_complaint(ticket):
+            abort(403)
+        try:
+            complaint = intake.complaint_from_ticket(ticket)
+        except ServiceError as error:
+            flash(str(error.message), "error")
+            return redirect(self.get_url(".details_view", id=ticket.id))
+        flash(_("Complaint %(number)s was opened from this ticket.", number=complaint.number), "success")
+        return redirect(url_for("complaint.details_view", id=complaint.id))
     column_list = ("number", "received_at", "channel", "topic", "contact_name", "mobile", "city", "dealer",
                    "status", "assigned_to")
     column_searchable_list = ("number", "contact_name", "mobile", "city")
@@ -78,6 +97,9 @@ class HotlineTicketView(CaseNotesMixin, BackOfficeModelView):
     column_default_sort = ("received_at", True)
     form_columns = ("channel", "topic", "description", "contact_name", "mobile", "city", "address", "customer",
                     "dealer", "product", "purchase_date", "status", "assigned_to", "received_at", "resolved_at")
+    column_details_list = ("number", "channel", "topic", "description", "contact_name", "mobile", "city", "address",
+                           "customer", "dealer", "product", "purchase_date", "status", "assigned_to", "received_at",
+                           "resolved_at", "complaint")
     form_choices = column_choices
     form_overrides = {"mobile": PhoneField}
     form_ajax_refs = {

@@ -59,6 +59,9 @@ class ComplaintView(CaseNotesMixin, BackOfficeModelView):
     form_columns = ("customer", "dealer", "order", "product", "channel", "category", "severity", "status",
                     "description", "assigned_to", "received_at", "first_response_at", "resolved_at",
                     "resolution", "root_cause", "satisfaction")
+    column_details_list = ("number", "customer", "dealer", "order", "product", "channel", "category", "severity",
+                           "status", "description", "assigned_to", "received_at", "first_response_at",
+                           "resolved_at", "resolution", "root_cause", "satisfaction", "ticket")
     form_choices = column_choices
     form_ajax_refs = {
         "customer": CUSTOMER_LOOKUP,

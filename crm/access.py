@@ -10,6 +10,7 @@ from sqlalchemy import false
 
 from crm.models import (
     AuditEntry,
+    CardBatch,
     Complaint,
     Customer,
     Dealer,
@@ -33,6 +34,7 @@ PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         **{kind: EVERYTHING for kind in ("user", "dealer", "product", "customer", "order", "visit")},
         **{kind: EVERYTHING | {RESPOND} for kind in CASES},
         "feedback_card": EVERYTHING | {LINK},
+        "card_batch": READ | {CREATE},
         "audit": READ,
     },
     Role.CLERK.value: {
@@ -41,6 +43,7 @@ PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         **{kind: EVERYTHING for kind in ("customer", "order", "visit")},
         **{kind: EVERYTHING | {RESPOND} for kind in CASES},
         "feedback_card": READ | {LINK},
+        "card_batch": READ | {CREATE},
     },
     Role.DEALER.value: {
         "dealer": READ,
@@ -48,6 +51,7 @@ PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         **{kind: READ | {CREATE, EDIT, EXPORT} for kind in ("customer", "order", "visit")},
         **{kind: READ | {RESPOND} for kind in CASES},
         "feedback_card": READ,
+        "card_batch": READ,
     },
 }
 
@@ -58,7 +62,7 @@ EDITABLE_FIELDS: dict[tuple[str, str], frozenset[str]] = {
 # Fields a dealer never sets: the server fills them from the dealer's own login.
 SERVER_SET_FOR_DEALERS = frozenset({"dealer"})
 
-DEALER_SCOPED_MODELS = (Customer, Order, Visit, Complaint, HotlineTicket, FeedbackCard)
+DEALER_SCOPED_MODELS = (Customer, Order, Visit, Complaint, HotlineTicket, FeedbackCard, CardBatch)
 
 
 def is_signed_in(user) -> bool:

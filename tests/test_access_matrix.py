@@ -12,7 +12,7 @@ from crm.app import create_app
 from crm.clock import now
 from crm.config import TEST_SETTINGS
 from crm.extensions import db
-from crm.models import AuditEntry, Complaint, Customer, Dealer, FeedbackCard, HotlineTicket, Order, Product, User, Visit
+from crm.models import AuditEntry, CardBatch, Complaint, Customer, Dealer, FeedbackCard, HotlineTicket, Order, Product, User, Visit
 from tests.conftest import make_dealer, make_user
 from tests.test_admin_crud import form_errors
 
@@ -20,27 +20,30 @@ ALL = {"list", "view", "create", "edit", "delete", "export"}
 SPEC = {
     "admin": {"user": ALL, "dealer": ALL, "product": ALL, "customer": ALL, "order": ALL, "visit": ALL,
               "complaint": ALL | {"respond"}, "hotline_ticket": ALL | {"respond"},
-              "feedback_card": ALL | {"link"}, "audit": {"list", "view"}},
+              "feedback_card": ALL | {"link"}, "card_batch": {"list", "view", "create"}, "audit": {"list", "view"}},
     "clerk": {"dealer": {"list", "view", "edit"}, "product": {"list", "view", "create", "edit"},
               "customer": ALL, "order": ALL, "visit": ALL, "complaint": ALL | {"respond"},
-              "hotline_ticket": ALL | {"respond"}, "feedback_card": {"list", "view", "link"}},
+              "hotline_ticket": ALL | {"respond"}, "feedback_card": {"list", "view", "link"},
+              "card_batch": {"list", "view", "create"}},
     "dealer": {"dealer": {"list", "view"}, "product": {"list", "view"},
                "customer": {"list", "view", "create", "edit", "export"},
                "order": {"list", "view", "create", "edit", "export"},
                "visit": {"list", "view", "create", "edit", "export"},
                "complaint": {"list", "view", "respond"}, "hotline_ticket": {"list", "view", "respond"},
-               "feedback_card": {"list", "view"}},
+               "feedback_card": {"list", "view"}, "card_batch": {"list", "view"}},
 }
 MODELS = {"user": User, "dealer": Dealer, "product": Product, "customer": Customer, "order": Order, "visit": Visit,
           "complaint": Complaint, "hotline_ticket": HotlineTicket, "feedback_card": FeedbackCard,
-          "audit": AuditEntry}
-DEALER_ROWS = {"dealer", "customer", "order", "visit", "complaint", "hotline_ticket", "feedback_card", "user"}
+          "card_batch": CardBatch, "audit": AuditEntry}
+DEALER_ROWS = {"dealer", "customer", "order", "visit", "complaint", "hotline_ticket", "feedback_card", "user",
+               "card_batch"}
 # What each view method needs, and whether it works on one row (?id=).
 METHODS = {
     "index_view": ("list", False), "details_view": ("view", True), "create_view": ("create", False),
     "edit_view": ("edit", True), "delete_view": ("delete", True), "action_view": ("delete", True),
     "export": ("export", False), "ajax_update": ("edit", True), "add_note": ("respond", True),
-    "link_customer": ("link", True), "ajax_lookup": ("lookup", False),
+    "link_customer": ("link", True), "ajax_lookup": ("lookup", False), "print_cards": ("view", True),
+    "make_complaint": ("edit", True),
 }
 
 
@@ -83,18 +86,20 @@ def world(app):
                       happened_at=now(), summary=f"回访{name}")
         complaint = Complaint(number=f"TS-{owner}", customer=customer, dealer=dealer, category="delivery",
                               description=f"投诉{name}", received_at=now())
-        ticket = HotlineTicket(number=f"RX-{owner}", topic="repair", description=f"工单{name}",
+        ticket = HotlineTicket(number=f"RX-{owner}", topic="complaint", description=f"工单{name}",
                                contact_name=name, mobile=mobile, dealer=dealer, received_at=now())
         card = FeedbackCard(reference=f"FK-{owner}", dealer=dealer, product=product, submitted_at=now(),
                             contact_name=name, mobile=mobile)
-        db.session.add_all([customer, order, visit, complaint, ticket, card])
+        batch = CardBatch(code=f"B-{owner}", dealer=dealer, product=product, size=8)
+        db.session.add_all([customer, order, visit, complaint, ticket, card, batch])
         db.session.commit()
         user = make_user("dealer1" if owner == "own" else "dealer2", "dealer", dealer=dealer)
         for kind, row in (("dealer", dealer), ("customer", customer), ("order", order), ("visit", visit),
                           ("complaint", complaint), ("hotline_ticket", ticket), ("feedback_card", card),
-                          ("user", user), ("product", product)):
+                          ("user", user), ("product", product), ("card_batch", batch)):
             rows[(kind, owner)] = row.id
         ids[f"customer_{owner}"] = customer.id
+        ids[f"dealer_{owner}"] = dealer.id
         referrer = Customer(name=f"{name}介绍人", dealer=dealer, status="actual")
         db.session.add(referrer)
         db.session.commit()
@@ -137,6 +142,7 @@ def form_for(kind: str, world: World, owner: str) -> dict:
         "hotline_ticket": {"channel": "phone", "topic": "repair", "description": "新工单", "contact_name": "新",
                            "mobile": "13700000004", "status": "received", "customer": customer},
         "feedback_card": {"customer": customer, "status": "new", "rating_quality": "5"},
+        "card_batch": {"dealer": str(world.ids["dealer_own"]), "product": product, "size": "8"},
         "audit": {"actor": "forged"},
     }[kind]
 
@@ -182,11 +188,12 @@ def request_for(kind, method, http, url, world, owner):
             "delete_view": {"id": row_id}, "action_view": {"action": "delete", "rowid": row_id},
             "ajax_update": {"list_form_pk": row_id, "name": "x"},
             "add_note": {"kind": "progress", "body": "进展"}, "link_customer": {"mobile": "13800000001"},
+            "make_complaint": {},
         }[method]
     return url, query, data
 
 
-LOOKUP_FIELDS = {"order": {"customer": 0}, "visit": {"customer": 0}, "complaint": {"customer": 0},
+LOOKUP_FIELDS = {"card_batch": {"dealer": 0}, "order": {"customer": 0}, "visit": {"customer": 0}, "complaint": {"customer": 0},
                  "customer": {"referred_by": 0}, "hotline_ticket": {"customer": 0},
                  "feedback_card": {"customer": 0}, "user": {"dealer": 0}}
 

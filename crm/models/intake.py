@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, func, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from crm.extensions import db
 from crm.models.base import TimestampMixin, code_column
@@ -116,3 +116,12 @@ class HotlineTicket(TimestampMixin, db.Model):
 
     def __str__(self) -> str:
         return self.number or ""
+
+
+# How many of a batch's cards were opened and answered, loaded with the batch in one query.
+CardBatch.opened = column_property(
+    select(func.count(CardOpening.id)).where(CardOpening.batch_id == CardBatch.id)
+    .correlate_except(CardOpening).scalar_subquery())
+CardBatch.answered = column_property(
+    select(func.count(func.distinct(FeedbackCard.serial))).where(FeedbackCard.batch_id == CardBatch.id)
+    .correlate_except(FeedbackCard).scalar_subquery())

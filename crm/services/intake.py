@@ -85,20 +85,6 @@ def record_opening(batch: CardBatch, serial: int) -> None:
             db.session.rollback()
 
 
-@dataclass(frozen=True)
-class BatchFigures:
-    printed: int
-    opened: int
-    answered: int
-
-
-def batch_figures(batch: CardBatch) -> BatchFigures:
-    opened = db.session.scalar(select(func.count()).select_from(CardOpening).where(CardOpening.batch_id == batch.id))
-    answered = db.session.scalar(select(func.count(func.distinct(FeedbackCard.serial)))
-                                 .where(FeedbackCard.batch_id == batch.id))
-    return BatchFigures(batch.size, opened or 0, answered or 0)
-
-
 # Phone-first linking --------------------------------------------------------------------
 def customer_for_phone(mobile: str, name: str | None, channel: str, dealer_id: int | None = None,
                        city: str | None = None, address: str | None = None, consent: bool = False) -> Customer:
