@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
+from forms.fields import PhoneField
 from forms.validators import CleanText, MobilePhone, NotInFuture
 
 RATING_CHOICES = [(str(n), str(n)) for n in range(1, 6)]
@@ -41,7 +42,7 @@ class FeedbackForm(PublicForm):
     comments = TextAreaField(_l("Comments"), validators=[CleanText(), Optional(), Length(max=2000)])
     contact_name = StringField(_l("Your name (optional)"), validators=[CleanText(), Optional(), Length(max=60)],
                                render_kw={"autocomplete": "name"})
-    mobile = StringField(_l("Mobile number (optional)"), validators=[CleanText(), Optional(), MobilePhone()],
+    mobile = PhoneField(_l("Mobile number (optional)"), validators=[CleanText(), Optional(), MobilePhone()],
                          render_kw={"autocomplete": "tel", "inputmode": "tel"})
     consent = BooleanField(_l("You may contact me about this feedback and about care for my furniture."))
 
@@ -68,7 +69,7 @@ class TicketForm(PublicForm):
     contact_name = StringField(_l("Your name"), validators=[
         CleanText(), DataRequired(message=_l("Enter your name.")), Length(max=60)],
         render_kw={"autocomplete": "name"})
-    mobile = StringField(_l("Mobile number"), validators=[
+    mobile = PhoneField(_l("Mobile number"), validators=[
         CleanText(), DataRequired(message=_l("Enter your mobile number.")), MobilePhone()],
         render_kw={"autocomplete": "tel", "inputmode": "tel"})
     city = StringField(_l("City (optional)"), validators=[CleanText(), Optional(), Length(max=40)],
