@@ -3,13 +3,13 @@ import pytest
 
 from crm.clock import now
 from crm.extensions import db
-from crm.models import Complaint, FeedbackCard, HotlineTicket, Order, Visit
+from crm.models import CardBatch, Complaint, FeedbackCard, HotlineTicket, Order, Visit
 from tests.conftest import make_user
 from tests.e2e.conftest import serious_violations, sign_in
 
 PUBLIC_PAGES = ["/", "/login", "/no-such-page"]
-ENDPOINTS = ["customer", "order", "complaint", "visit", "hotline_ticket", "feedback_card", "dealer", "product",
-             "user"]
+ENDPOINTS = ["customer", "order", "complaint", "visit", "hotline_ticket", "feedback_card", "card_batch", "dealer",
+             "product", "user"]
 
 
 @pytest.fixture
@@ -27,13 +27,15 @@ def archive(app, customer, product, dealer):
                       mobile="+8613700001111", received_at=now()),
         FeedbackCard(reference="FK261125-ABCD", dealer=dealer, product=product, rating_quality=5,
                      recommend_score=9, submitted_at=now()),
+        CardBatch(code="GD-FS-001-261125-1", dealer=dealer, product=product, size=2),
     ])
     db.session.commit()
     make_user("admin", "admin")
 
 
 def back_office_pages() -> list[str]:
-    pages = ["/admin/", "/admin/audit/", "/admin/audit/details/?id=1", "/account/password"]
+    pages = ["/admin/", "/admin/audit/", "/admin/audit/details/?id=1", "/account/password",
+             "/admin/card_batch/print/?id=1"]
     for endpoint in ENDPOINTS:
         pages += [f"/admin/{endpoint}/", f"/admin/{endpoint}/new/", f"/admin/{endpoint}/details/?id=1",
                   f"/admin/{endpoint}/edit/?id=1"]
