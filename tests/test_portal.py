@@ -314,3 +314,11 @@ def test_only_a_complaint_ticket_becomes_a_complaint(clerk_client, client, start
     record = db.session.scalar(select(HotlineTicket))
     assert clerk_client.post(f"/admin/hotline_ticket/to-complaint/?id={record.id}").status_code == 403
     assert count(Complaint) == 0
+
+
+def test_a_phone_ticket_entered_by_a_clerk_is_linked_by_phone_too(clerk_client, customer, dealer):
+    clerk_client.post("/admin/hotline_ticket/new/", data={"channel": "phone", "topic": "repair", "description": "扶手松动",
+                                                          "contact_name": "张伟", "mobile": "13812345678",
+                                                          "status": "received"})
+    record = db.session.scalar(select(HotlineTicket))
+    assert (record.customer_id, record.dealer_id) == (customer.id, dealer.id)

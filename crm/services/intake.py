@@ -15,15 +15,7 @@ from crm.clock import now
 from crm.database import write_transaction
 from crm.extensions import db
 from crm.models import CardBatch, CardOpening, Complaint, Customer, Dealer, FeedbackCard, HotlineTicket, Product
-from crm.models.choices import (
-    AcquisitionChannel,
-    CardStatus,
-    ComplaintChannel,
-    ComplaintStatus,
-    CustomerStatus,
-    TicketChannel,
-    TicketTopic,
-)
+from crm.models.choices import CardStatus, ComplaintChannel, ComplaintStatus, TicketChannel, TicketTopic
 from crm.phones import InvalidPhone, normalise_mobile
 from crm.services import numbering, records
 from crm.services.errors import ServiceError
@@ -85,25 +77,6 @@ def record_opening(batch: CardBatch, serial: int) -> None:
             db.session.rollback()
 
 
-# Phone-first linking --------------------------------------------------------------------
-def customer_for_phone(mobile: str, name: str | None, channel: str, dealer_id: int | None = None,
-                       city: str | None = None, address: str | None = None, consent: bool = False) -> Customer:
-    """The customer with this mobile number; a new potential customer when there is none,
-    so that no card or ticket with a phone number is left floating."""
-    customer = db.session.scalars(select(Customer).where(Customer.mobile == mobile).order_by(Customer.id)).first()
-    if customer is not None:
-        if consent and not customer.consent_to_contact:
-            customer.consent_to_contact = True
-            records.prepare(customer)
-        return customer
-    customer = Customer(name=name or _("Customer ending %(digits)s", digits=mobile[-4:]), mobile=mobile,
-                        status=CustomerStatus.POTENTIAL.value, channel=channel, dealer_id=dealer_id, city=city,
-                        address=address, consent_to_contact=consent)
-    records.prepare(customer)
-    db.session.add(customer)
-    return customer
-
-
 # Public submissions ---------------------------------------------------------------------
 @dataclass
 class FeedbackAnswer:
@@ -133,7 +106,7 @@ def submit_feedback(answer: FeedbackAnswer) -> FeedbackCard:
         purchase_date=answer.purchase_date, recommend_score=answer.recommend_score, comments=answer.comments,
         contact_name=answer.contact_name, mobile=answer.mobile, consent_to_contact=answer.consent,
         status=CardStatus.NEW.value, **answer.ratings)
-    return _save_submission(card, answer.mobile, AcquisitionChannel.WEB.value, answer.contact_name, answer.consent)
+    return _save_submission(card)
 
 
 @dataclass
@@ -158,22 +131,18 @@ def submit_ticket(request: TicketRequest) -> HotlineTicket:
         description=request.description, contact_name=request.contact_name, mobile=request.mobile,
         city=request.city, address=request.address, product_id=request.product_id,
         purchase_date=request.purchase_date)
-    return _save_submission(ticket, request.mobile, AcquisitionChannel.HOTLINE.value, request.contact_name, False,
-                            city=request.city, address=request.address)
+    return _save_submission(ticket)
 
 
 def _by_submission(model, token: str):
     return db.session.scalar(select(model).where(model.submission_token == token)) if token else None
 
 
-def _save_submission(record, mobile, channel, name, consent, city=None, address=None):
+def _save_submission(record):
+    """Store a public submission once; the save rules link it to its customer by phone."""
     with write_transaction():
         try:
-            with db.session.no_autoflush:
-                if mobile:
-                    record.customer = customer_for_phone(mobile, name, channel, record.dealer_id, city, address,
-                                                         consent)
-                records.prepare(record)
+            records.prepare(record)
             db.session.add(record)
             db.session.commit()
         except IntegrityError:

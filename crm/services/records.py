@@ -1,10 +1,11 @@
 """Rules applied whenever a record is saved, whoever saves it (back office, seed, portal)."""
-from sqlalchemy import inspect
+from flask_babel import gettext as _
+from sqlalchemy import inspect, select
 
 from crm.clock import now
 from crm.extensions import db
 from crm.models import Complaint, Customer, Dealer, FeedbackCard, HotlineTicket, Order, Visit
-from crm.models.choices import CustomerStatus
+from crm.models.choices import AcquisitionChannel, CustomerStatus
 from crm.services import numbering
 
 
@@ -57,11 +58,30 @@ def prepare_complaint(complaint: Complaint) -> None:
         complaint.product = complaint.order.product
 
 
+def customer_for_phone(mobile: str, name: str | None, channel: str, dealer_id: int | None = None,
+                       city: str | None = None, address: str | None = None, consent: bool = False) -> Customer:
+    """Phone-first linking: the customer with this mobile number, or a new potential
+    customer when there is none, so that no card or ticket with a number is left floating."""
+    customer = db.session.scalars(select(Customer).where(Customer.mobile == mobile).order_by(Customer.id)).first()
+    if customer is None:
+        customer = Customer(name=name or _("Customer ending %(digits)s", digits=mobile[-4:]), mobile=mobile,
+                            status=CustomerStatus.POTENTIAL.value, channel=channel, dealer_id=dealer_id, city=city,
+                            address=address)
+        db.session.add(customer)
+    if consent and not customer.consent_to_contact:
+        customer.consent_to_contact = True
+    prepare_customer(customer)
+    return customer
+
+
 def prepare_ticket(ticket: HotlineTicket) -> None:
     if not ticket.number:
         ticket.number = numbering.ticket_number()
     if ticket.received_at is None:
         ticket.received_at = now()
+    if ticket.customer is None and ticket.mobile:
+        ticket.customer = customer_for_phone(ticket.mobile, ticket.contact_name, AcquisitionChannel.HOTLINE.value,
+                                             ticket.dealer_id, ticket.city, ticket.address)
     _inherit_dealer(ticket, ticket.customer)
 
 
@@ -72,6 +92,9 @@ def prepare_card(card: FeedbackCard) -> None:
         card.submitted_at = now()
     if card.consent_to_contact and card.consent_at is None:
         card.consent_at = card.submitted_at
+    if card.customer is None and card.mobile:
+        card.customer = customer_for_phone(card.mobile, card.contact_name, AcquisitionChannel.WEB.value,
+                                           card.dealer_id, consent=card.consent_to_contact)
     _inherit_dealer(card, card.customer)
 
 
