@@ -20,6 +20,8 @@ from crm.database import write_transaction
 from crm.extensions import db
 from crm.models import (
     AuditEntry,
+    CardBatch,
+    CardOpening,
     CaseNote,
     Complaint,
     Customer,
@@ -61,7 +63,7 @@ MOBILE_PREFIXES = ("138", "139", "135", "136", "137", "150", "151", "152", "158"
 DEMO_USERS = (("admin", Role.ADMIN, None), ("clerk", Role.CLERK, None),
               ("dealer1", Role.DEALER, "GD-FS-001"), ("dealer2", Role.DEALER, "SH-PD-001"))
 # Children first, so that a reset never trips over a foreign key.
-TABLES_IN_DELETE_ORDER = (CaseNote, FeedbackCard, HotlineTicket, Complaint, Visit, Order, Customer, ThrottleEvent, User,
+TABLES_IN_DELETE_ORDER = (CaseNote, FeedbackCard, CardOpening, CardBatch, HotlineTicket, Complaint, Visit, Order, Customer, ThrottleEvent, User,
                           Product, Dealer)
 
 
@@ -83,6 +85,7 @@ def seed(customer_count: int = 300, reset: bool = False, progress=None) -> SeedR
         products = _upsert_products()
         password, generated = _demo_password()
         users = _upsert_users(dealers, password)
+        _upsert_card_batches(dealers, products, users["clerk"])
         db.session.commit()
     created = _seed_customers(customer_count, dealers, products, users, progress)
     total = db.session.scalar(select(func.count()).select_from(Customer))
@@ -136,6 +139,17 @@ def _upsert_products() -> list[Product]:
             db.session.add(existing[model_number])
     db.session.flush()
     return [existing[row[0]] for row in data.PRODUCTS]
+
+
+def _upsert_card_batches(dealers: dict[str, Dealer], products: list[Product], clerk: User) -> None:
+    """One printed batch of feedback cards per dealer, as a clerk would have made."""
+    taken = set(db.session.scalars(select(CardBatch.code)))
+    for index, dealer in enumerate(dealers.values()):
+        code = f"{dealer.code}-DEMO"
+        if code not in taken:
+            db.session.add(CardBatch(code=code, dealer=dealer, product=products[index % len(products)], size=40,
+                                     created_by=clerk))
+    db.session.flush()
 
 
 def _upsert_users(dealers: dict[str, Dealer], password: str) -> dict[str, User]:
