@@ -42,7 +42,7 @@ def test_a_customer_leaves_feedback_from_a_card_and_a_clerk_finds_it(live_server
     assert desktop_page.get_by_text(reference).is_visible()
 
 
-def test_a_customer_raises_a_ticket_and_checks_its_status(live_server, app, phone_page):
+def test_a_customer_raises_a_ticket_and_checks_its_status(live_server, app, phone_page, desktop_page):
     page = phone_page
     page.goto(f"{live_server}/")
     page.get_by_role("link", name="报修、投诉或咨询").click()
@@ -63,6 +63,12 @@ def test_a_customer_raises_a_ticket_and_checks_its_status(live_server, app, phon
     page.get_by_role("button", name="查询").click()
     assert page.get_by_role("heading", name=f"工单 {number}").is_visible()
     assert page.get_by_text("已受理").first.is_visible()
+
+    make_user("clerk", "clerk")
+    sign_in(desktop_page, live_server, "clerk")
+    desktop_page.goto(f"{live_server}/admin/hotline_ticket/?search={number}")
+    assert desktop_page.get_by_text(number).is_visible()
+    assert desktop_page.get_by_text("王芳").is_visible()
 
 
 def test_a_mistake_is_shown_next_to_the_field_and_nothing_typed_is_lost(live_server, app, phone_page):
