@@ -36,6 +36,7 @@ def test_a_customer_leaves_feedback_from_a_card_and_a_clerk_finds_it(live_server
     card = db.session.scalar(select(FeedbackCard).where(FeedbackCard.reference == reference))
     assert (card.dealer_id, card.batch_id, card.serial, card.rating_quality) == (dealer.id, batch.id, 5, 5)
 
+    db.session.rollback()
     make_user("clerk", "clerk")
     sign_in(desktop_page, live_server, "clerk")
     desktop_page.goto(f"{live_server}/admin/feedback_card/?search={reference}")
@@ -64,6 +65,7 @@ def test_a_customer_raises_a_ticket_and_checks_its_status(live_server, app, phon
     assert page.get_by_role("heading", name=f"工单 {number}").is_visible()
     assert page.get_by_text("已受理").first.is_visible()
 
+    db.session.rollback()  # end the test's read snapshot before writing beside the live server
     make_user("clerk", "clerk")
     sign_in(desktop_page, live_server, "clerk")
     desktop_page.goto(f"{live_server}/admin/hotline_ticket/?search={number}")
