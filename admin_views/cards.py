@@ -1,6 +1,6 @@
 """Printing feedback cards: batches per dealer and product, each card with its own QR code."""
 import segno
-from flask import flash, request, url_for
+from flask import current_app, flash, request, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -48,5 +48,6 @@ class CardBatchView(BackOfficeModelView):
 
     @staticmethod
     def _qr_svg(batch, serial: int) -> str:
-        link = url_for("intake.feedback", t=intake.card_token(batch, serial), _external=True)
+        base = current_app.config["PUBLIC_BASE_URL"] or request.host_url.rstrip("/")
+        link = base + url_for("intake.feedback", t=intake.card_token(batch, serial))
         return segno.make(link, error="m").svg_inline(scale=3, title=_("Feedback card QR code"))

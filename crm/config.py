@@ -37,6 +37,8 @@ def environment_settings() -> dict:
         "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
         "LANGUAGES": ("zh_CN", "en"),
         "DEFAULT_PHONE_REGION": os.environ.get("DEFAULT_PHONE_REGION", "CN"),
+        # The address printed feedback cards point to, e.g. https://fankui.example.cn (default: this request's).
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "").rstrip("/"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", production),

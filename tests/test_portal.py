@@ -322,3 +322,20 @@ def test_a_phone_ticket_entered_by_a_clerk_is_linked_by_phone_too(clerk_client, 
                                                           "status": "received"})
     record = db.session.scalar(select(HotlineTicket))
     assert (record.customer_id, record.dealer_id) == (customer.id, dealer.id)
+
+
+def test_printed_codes_point_to_the_public_address(clerk_client, app, batch, monkeypatch):
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://fankui.example.cn")
+    captured = []
+    monkeypatch.setattr("admin_views.cards.segno.make", lambda link, **_: captured.append(link) or _FakeCode())
+    clerk_client.get(f"/admin/card_batch/print/?id={batch.id}")
+    assert len(captured) == 8
+    assert all(link.startswith("https://fankui.example.cn/feedback?t=") for link in captured)
+    with app.test_request_context():
+        serials = sorted(intake.card_from_token(link.split("t=", 1)[1])[1] for link in captured)
+    assert serials == list(range(1, 9))
+
+
+class _FakeCode:
+    def svg_inline(self, **_):
+        return "<svg></svg>"
