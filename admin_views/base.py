@@ -27,13 +27,15 @@ from crm.services.errors import ServiceError
 DATE_FIELDS = ("joined_on", "ordered_on", "delivered_on", "installed_on", "birthday",
                "purchase_date", "next_follow_up_on")
 TIME_FIELDS = ("created_at", "updated_at", "happened_at", "received_at", "first_response_at",
-               "resolved_at", "submitted_at", "consent_at", "last_login_at", "at")
+               "resolved_at", "submitted_at", "consent_at", "last_login_at", "at", "first_response_due_at",
+               "resolution_due_at", "escalated_at", "closed_at")
 # Flask-Admin's view methods and the action each needs.
 ACTION_OF_METHOD = {
     "index_view": access.LIST, "details_view": access.VIEW, "create_view": access.CREATE,
     "edit_view": access.EDIT, "delete_view": access.DELETE, "export": access.EXPORT,
     "ajax_update": access.EDIT, "add_note": access.RESPOND, "link_customer": access.LINK,
-    "print_cards": access.VIEW, "make_complaint": access.EDIT,
+    "print_cards": access.VIEW, "make_complaint": access.EDIT, "complaint_step": access.EDIT,
+    "my_queue": access.LIST,
 }
 log = logging.getLogger(__name__)
 # Spreadsheets run cells that start with these as formulas.

@@ -2,6 +2,7 @@
 from types import SimpleNamespace
 
 from flask_babel import format_date, format_decimal
+from flask_babel import lazy_gettext as _l
 
 from crm.models.choices import (
     AuditAction,
@@ -49,4 +50,6 @@ code_labels = SimpleNamespace(
     audit_action=AuditAction.label_for,
     ticket_status=TicketStatus.label_for,
     timeline_step=TimelineStep.label_for,
+    step_button={"acknowledge": _l("Acknowledge"), "start": _l("Start work"), "resolve": _l("Resolve"),
+                 "callback": _l("Record the call-back"), "close": _l("Close"), "reopen": _l("Reopen")}.get,
 )

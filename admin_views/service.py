@@ -4,6 +4,7 @@ from wtforms.validators import Optional
 
 from admin_views.base import BackOfficeModelView
 from admin_views.cases import CaseNotesMixin
+from admin_views.complaints import ComplaintStepsMixin, QueueFilter, sla_cell
 from crm.models.choices import (
     ComplaintCategory,
     ComplaintChannel,
@@ -41,13 +42,15 @@ class VisitView(BackOfficeModelView):
     }
 
 
-class ComplaintView(CaseNotesMixin, BackOfficeModelView):
+class ComplaintView(ComplaintStepsMixin, CaseNotesMixin, BackOfficeModelView):
     record_kind = "complaint"
-    column_list = ("number", "received_at", "customer", "dealer", "category", "severity", "status",
+    details_template = "admin/complaint_details.html"
+    column_list = ("number", "sla", "received_at", "customer", "dealer", "category", "severity", "status",
                    "assigned_to", "first_response_at", "resolved_at")
+    column_formatters = {"sla": sla_cell}
     column_searchable_list = ("number", "customer.name", "customer.mobile")
-    column_filters = ("status", "severity", "category", "channel", "received_at", "resolved_at", "dealer.code",
-                      "dealer.name", "product.model_number")
+    column_filters = (QueueFilter(), "status", "severity", "category", "channel", "received_at", "resolved_at",
+                      "dealer.code", "dealer.name", "product.model_number")
     column_choices = {
         "channel": ComplaintChannel.choices(),
         "category": ComplaintCategory.choices(),
@@ -56,12 +59,13 @@ class ComplaintView(CaseNotesMixin, BackOfficeModelView):
     }
     column_sortable_list = ("number", "received_at", "category", "severity", "status", "resolved_at")
     column_default_sort = ("received_at", True)
-    form_columns = ("customer", "dealer", "order", "product", "channel", "category", "severity", "status",
-                    "description", "assigned_to", "received_at", "first_response_at", "resolved_at",
-                    "resolution", "root_cause", "satisfaction")
+    # Status, response and resolution times and satisfaction change only through the lifecycle steps.
+    form_columns = ("customer", "dealer", "order", "product", "channel", "category", "severity", "description",
+                    "assigned_to", "received_at", "root_cause")
     column_details_list = ("number", "customer", "dealer", "order", "product", "channel", "category", "severity",
-                           "status", "description", "assigned_to", "received_at", "first_response_at",
-                           "resolved_at", "resolution", "root_cause", "satisfaction", "ticket")
+                           "status", "description", "assigned_to", "received_at", "first_response_due_at",
+                           "first_response_at", "resolution_due_at", "resolved_at", "resolution", "root_cause",
+                           "satisfaction", "escalated_at", "closed_at", "close_reason", "ticket")
     form_choices = column_choices
     form_ajax_refs = {
         "customer": CUSTOMER_LOOKUP,
@@ -73,8 +77,5 @@ class ComplaintView(CaseNotesMixin, BackOfficeModelView):
     form_args = {
         "received_at": {"validators": [Optional(), NotInFuture()],
                         "description": _l("Left empty, the time of saving is used.")},
-        "first_response_at": {"validators": [NotInFuture()]},
-        "resolved_at": {"validators": [NotInFuture()]},
-        "satisfaction": {"validators": [Rating(1, 5)]},
         "dealer": {"description": _l("Left empty, the customer's dealer is used.")},
     }

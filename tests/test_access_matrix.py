@@ -43,7 +43,7 @@ METHODS = {
     "edit_view": ("edit", True), "delete_view": ("delete", True), "action_view": ("delete", True),
     "export": ("export", False), "ajax_update": ("edit", True), "add_note": ("respond", True),
     "link_customer": ("link", True), "ajax_lookup": ("lookup", False), "print_cards": ("view", True),
-    "make_complaint": ("edit", True),
+    "make_complaint": ("edit", True), "complaint_step": ("edit", True), "my_queue": ("list", False),
 }
 
 
@@ -173,6 +173,8 @@ def expected_status(kind, method, http, role, owner) -> int:
     if method == "create_view" and http == "POST" and role == "dealer" and owner == "other" \
             and kind in ("customer", "order", "visit"):
         return 200  # the forged customer id is refused next to the field
+    if method == "my_queue":
+        return 302  # to the list, filtered to the user's own complaints
     return 200 if http == "GET" else 302
 
 
@@ -188,7 +190,7 @@ def request_for(kind, method, http, url, world, owner):
             "delete_view": {"id": row_id}, "action_view": {"action": "delete", "rowid": row_id},
             "ajax_update": {"list_form_pk": row_id, "name": "x"},
             "add_note": {"kind": "progress", "body": "进展"}, "link_customer": {"mobile": "13800000001"},
-            "make_complaint": {},
+            "make_complaint": {}, "complaint_step": {"step": "acknowledge"},
         }[method]
     return url, query, data
 

@@ -88,7 +88,7 @@ def _change_for(endpoint: str) -> tuple[str, str]:
         "customer": ("address", "天河路100号"),
         "order": ("quantity", "3"),
         "visit": ("outcome", "客户满意"),
-        "complaint": ("status", "acknowledged"),
+        "complaint": ("severity", "critical"),
         "hotline_ticket": ("status", "assigned"),
         "feedback_card": ("status", "reviewed"),
         "user": ("role", "admin"),

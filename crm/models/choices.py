@@ -187,8 +187,20 @@ class CardStatus(CodedEnum):
 
 
 class NoteKind(CodedEnum):
+    """Entries of a case's timeline: notes people write, and the lifecycle steps."""
+
     RESPONSE = "response", _l("Response to the customer")
     PROGRESS = "progress", _l("Progress note")
+    ACKNOWLEDGE = "acknowledge", _l("Acknowledged")
+    START = "start", _l("Work started")
+    RESOLVE = "resolve", _l("Resolved")
+    CALLBACK = "callback", _l("Satisfaction call-back")
+    CLOSE = "close", _l("Closed")
+    REOPEN = "reopen", _l("Reopened")
+    ESCALATE = "escalate", _l("Passed to the service desk")
+
+
+WRITTEN_NOTE_KINDS = (NoteKind.RESPONSE.value, NoteKind.PROGRESS.value)
 
 
 class TimelineStep(CodedEnum):

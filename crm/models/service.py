@@ -60,6 +60,13 @@ class Complaint(TimestampMixin, db.Model):
     resolution: Mapped[str | None] = mapped_column(Text)
     root_cause: Mapped[str | None] = mapped_column(Text)
     satisfaction: Mapped[int | None] = mapped_column(Integer)
+    # Service levels (crm.services.sla), set when the complaint is received.
+    first_response_due_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    resolution_due_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    # Set when the dealer's first-response window passed unanswered and the maker's desk took over.
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    close_reason: Mapped[str | None] = mapped_column(Text)
 
     customer: Mapped[Customer] = relationship(back_populates="complaints")
     dealer: Mapped[Dealer | None] = relationship()

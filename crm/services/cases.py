@@ -4,7 +4,8 @@ from flask_babel import gettext as _
 from crm.database import write_transaction
 from crm.extensions import db
 from crm.models import CaseNote, Complaint, HotlineTicket
-from crm.models.choices import NoteKind
+from crm.clock import now
+from crm.models.choices import WRITTEN_NOTE_KINDS, NoteKind
 from crm.services.errors import ServiceError
 
 MAX_NOTE_LENGTH = 4000
@@ -17,10 +18,12 @@ def add_note(case: Complaint | HotlineTicket, author, kind: str, body: str) -> C
         raise ServiceError(_("Write the response or note first."))
     if len(text) > MAX_NOTE_LENGTH:
         raise ServiceError(_("Keep it under %(n)d characters.", n=MAX_NOTE_LENGTH))
-    if kind not in NoteKind.codes():
+    if kind not in WRITTEN_NOTE_KINDS:
         raise ServiceError(_("Choose whether this is a response or a progress note."))
     note = CaseNote(kind=kind, public=kind == NoteKind.RESPONSE.value, body=text, author_id=author.id)
     with write_transaction():
         case.notes.append(note)
+        if note.public and isinstance(case, Complaint) and case.first_response_at is None:
+            case.first_response_at = now()  # answering the customer is the first response
         db.session.commit()
     return note

@@ -6,7 +6,7 @@ from crm.clock import now
 from crm.extensions import db
 from crm.models import Complaint, Customer, Dealer, FeedbackCard, HotlineTicket, Order, Visit
 from crm.models.choices import AcquisitionChannel, CustomerStatus
-from crm.services import numbering
+from crm.services import numbering, sla
 
 
 def prepare_customer(customer: Customer) -> None:
@@ -15,6 +15,11 @@ def prepare_customer(customer: Customer) -> None:
         customer.consent_at = now()
     elif not customer.consent_to_contact:
         customer.consent_at = None
+
+
+def _changed(record, *names) -> bool:
+    state = inspect(record)
+    return state.persistent and any(state.attrs[name].history.has_changes() for name in names)
 
 
 def _inherit_dealer(record, source) -> None:
@@ -56,6 +61,9 @@ def prepare_complaint(complaint: Complaint) -> None:
     _inherit_dealer(complaint, complaint.customer)
     if complaint.product is None and complaint.order is not None:
         complaint.product = complaint.order.product
+    if complaint.first_response_due_at is None or _changed(complaint, "severity", "received_at"):
+        due = sla.deadlines(complaint.received_at, complaint.severity or "normal")
+        complaint.first_response_due_at, complaint.resolution_due_at = due.first_response, due.resolution
 
 
 def customer_for_phone(mobile: str, name: str | None, channel: str, dealer_id: int | None = None,

@@ -1,0 +1,195 @@
+"""The complaint lifecycle: explicit steps with their rules, deadlines, escalation, queues."""
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from crm.clock import now
+from crm.extensions import db
+from crm.models import CaseNote, Complaint, User, Visit
+from crm.services import complaints
+from crm.services.errors import ServiceError
+from tests.conftest import make_user
+
+
+@pytest.fixture
+def clerk(app):
+    return make_user("clerk", "clerk")
+
+
+@pytest.fixture
+def complaint(app, customer, dealer):
+    item = Complaint(number="TS-1", customer=customer, dealer=dealer, category="delivery", severity="normal",
+                     description="送货延误", received_at=now())
+    from crm.services import records
+
+    records.prepare(item)
+    db.session.add(item)
+    db.session.commit()
+    return item
+
+
+def kinds(complaint) -> list[str]:
+    db.session.refresh(complaint)
+    return [note.kind for note in complaint.notes]
+
+
+def test_a_new_complaint_gets_its_deadlines(complaint):
+    assert complaint.first_response_due_at > complaint.received_at
+    assert complaint.resolution_due_at > complaint.first_response_due_at
+
+
+def test_the_full_lifecycle_stamps_every_step(complaint, clerk):
+    complaints.acknowledge(complaint, clerk)
+    assert complaint.status == "acknowledged" and complaint.first_response_at is not None
+    complaints.start_work(complaint, clerk)
+    complaints.resolve(complaint, clerk, "更换坐垫")
+    assert complaint.resolved_at is not None and complaint.resolution == "更换坐垫"
+    visit = complaints.record_callback(complaint, clerk, 5, "很满意")
+    assert (visit.satisfaction, visit.purpose, visit.staff_id) == (5, "follow_up", clerk.id)
+    complaints.close(complaint, clerk)
+    assert complaint.status == "closed" and complaint.closed_at is not None
+    assert kinds(complaint) == ["acknowledge", "start", "resolve", "callback", "close"]
+    assert all(note.author_id == clerk.id for note in complaint.notes)
+
+
+def test_closing_without_a_call_back_needs_a_reason(complaint, clerk):
+    complaints.start_work(complaint, clerk)
+    complaints.resolve(complaint, clerk, "已修复")
+    with pytest.raises(ServiceError):
+        complaints.close(complaint, clerk)
+    complaints.close(complaint, clerk, "客户电话停机，三次未接通")
+    assert complaint.close_reason == "客户电话停机，三次未接通"
+
+
+def test_resolving_needs_a_resolution(complaint, clerk):
+    complaints.start_work(complaint, clerk)
+    with pytest.raises(ServiceError):
+        complaints.resolve(complaint, clerk, "  ")
+    assert complaint.status == "in_progress"
+
+
+def test_steps_out_of_order_are_refused(complaint, clerk):
+    for step in (lambda: complaints.close(complaint, clerk, "x"),
+                 lambda: complaints.record_callback(complaint, clerk, 4, ""),
+                 lambda: complaints.reopen(complaint, clerk, "x")):
+        with pytest.raises(ServiceError):
+            step()
+    assert complaint.status == "new"
+
+
+def test_reopening_needs_a_reason_and_clears_the_resolution_time(complaint, clerk):
+    complaints.start_work(complaint, clerk)
+    complaints.resolve(complaint, clerk, "已修复")
+    complaints.record_callback(complaint, clerk, 2, "又坏了")
+    complaints.reopen(complaint, clerk, "回访不满意")
+    assert (complaint.status, complaint.resolved_at, complaint.satisfaction) == ("reopened", None, None)
+
+
+def test_a_public_response_is_the_first_response(complaint, clerk):
+    from crm.services import cases
+
+    cases.add_note(complaint, clerk, "progress", "内部记录")
+    assert complaint.first_response_at is None
+    cases.add_note(complaint, clerk, "response", "已安排上门")
+    assert complaint.first_response_at is not None
+
+
+def test_the_sweep_passes_an_unanswered_complaint_to_the_desk(complaint, clerk):
+    dealer_user = make_user("dealer1", "dealer", dealer=complaint.dealer)
+    complaint.assigned_to = dealer_user
+    db.session.commit()
+    dated, escalated = complaints.sweep(complaint.first_response_due_at + timedelta(minutes=1))
+    assert escalated == 1
+    db.session.refresh(complaint)
+    assert complaint.escalated_at is not None and complaint.assigned_to_id == clerk.id
+    assert complaint.dealer_id is not None  # the dealer keeps seeing it
+    assert kinds(complaint) == ["escalate"]
+    assert complaints.sweep(complaint.first_response_due_at + timedelta(hours=1)) == (0, 0)
+
+
+def test_the_sweep_leaves_answered_and_not_yet_due_complaints_alone(complaint, clerk):
+    assert complaints.sweep(complaint.first_response_due_at - timedelta(minutes=1)) == (0, 0)
+    complaints.acknowledge(complaint, clerk)
+    assert complaints.sweep(complaint.first_response_due_at + timedelta(days=1)) == (0, 0)
+
+
+def test_the_sweep_dates_complaints_that_lack_deadlines(complaint):
+    complaint.first_response_due_at = complaint.resolution_due_at = None
+    db.session.commit()
+    assert complaints.sweep(complaint.received_at)[0] == 1
+    assert complaint.first_response_due_at is not None
+
+
+def test_the_sweep_command(runner, complaint, clerk, monkeypatch):
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    complaint.received_at = datetime(2026, 1, 5, 9, 0)
+    complaint.first_response_due_at = datetime(2026, 1, 6, 9, 0)
+    db.session.commit()
+    result = runner.invoke(args=["sla", "sweep"])
+    assert "Passed to the service desk: 1" in result.output
+
+
+def test_severity_changes_move_the_deadlines(clerk_client, complaint):
+    before = complaint.first_response_due_at
+    clerk_client.post(f"/admin/complaint/edit/?id={complaint.id}", data={
+        "customer": str(complaint.customer_id), "channel": "hotline", "category": "delivery", "severity": "critical",
+        "description": "送货延误", "received_at": complaint.received_at.strftime("%Y-%m-%d %H:%M:%S")})
+    db.session.refresh(complaint)
+    assert complaint.severity == "critical" and complaint.first_response_due_at < before
+
+
+def test_the_steps_run_from_the_complaint_page(clerk_client, complaint):
+    clerk_client.post(f"/admin/complaint/step/?id={complaint.id}", data={"step": "start"})
+    clerk_client.post(f"/admin/complaint/step/?id={complaint.id}", data={"step": "resolve", "resolution": "换新"})
+    clerk_client.post(f"/admin/complaint/step/?id={complaint.id}", data={"step": "callback", "score": "4"})
+    clerk_client.post(f"/admin/complaint/step/?id={complaint.id}", data={"step": "close"})
+    db.session.refresh(complaint)
+    assert complaint.status == "closed" and complaint.satisfaction == 4
+    assert db.session.scalar(select(Visit).where(Visit.satisfaction == 4)) is not None
+
+
+def test_a_refused_step_says_why(clerk_client, complaint):
+    response = clerk_client.post(f"/admin/complaint/step/?id={complaint.id}", data={"step": "close"},
+                                 headers={"Accept-Language": "en"}, follow_redirects=True)
+    assert "This step is not possible" in response.get_data(as_text=True)
+
+
+def test_the_status_cannot_be_edited_freely(clerk_client, complaint):
+    page = clerk_client.get(f"/admin/complaint/edit/?id={complaint.id}").get_data(as_text=True)
+    assert 'name="status"' not in page
+
+
+def test_dealers_do_not_see_the_step_buttons(dealer_client, complaint):
+    page = dealer_client.get(f"/admin/complaint/details/?id={complaint.id}").get_data(as_text=True)
+    assert "/admin/complaint/step/" not in page
+
+
+def test_overdue_rows_are_marked_and_the_queues_filter(clerk_client, complaint, customer):
+    clerk = db.session.scalar(select(User).where(User.username == "clerk"))
+    late = Complaint(number="TS-LATE", customer=customer, category="delivery", description="x",
+                     received_at=now() - timedelta(days=10), first_response_due_at=now() - timedelta(days=9),
+                     resolution_due_at=now() - timedelta(days=3), assigned_to=clerk)
+    db.session.add(late)
+    db.session.commit()
+    page = clerk_client.get("/admin/complaint/").get_data(as_text=True)
+    assert page.count("sla-overdue") == 1
+    mine = clerk_client.get("/admin/complaint/queue/mine/")
+    listed = clerk_client.get(mine.location).get_data(as_text=True)
+    assert "TS-LATE" in listed and "TS-1<" not in listed
+    url = mine.location.replace("=mine", "=unassigned")
+    unassigned = clerk_client.get(url).get_data(as_text=True)
+    assert "TS-1" in unassigned and "TS-LATE" not in unassigned
+    overdue = clerk_client.get(mine.location.replace("=mine", "=overdue")).get_data(as_text=True)
+    assert "TS-LATE" in overdue and ">TS-1<" not in overdue
+
+
+def test_every_clerk_step_is_recorded_in_the_audit_trail(complaint, clerk):
+    from crm.models import AuditEntry
+
+    complaints.acknowledge(complaint, clerk)
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.record_type == "complaint",
+                                                          AuditEntry.action == "update")).all()
+    assert any(entry.changes.get("status") == ["new", "acknowledged"] for entry in entries)
+    assert db.session.scalar(select(CaseNote).where(CaseNote.kind == "acknowledge")) is not None
+    assert db.session.get(User, clerk.id) is not None
