@@ -1,6 +1,7 @@
 """The back office: Flask-Admin views over the domain models."""
 from flask import Blueprint, Flask
 from flask_admin import Admin, expose
+from flask_admin.menu import MenuLink
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -18,13 +19,15 @@ from admin_views.users import UserView
 from crm.extensions import db
 from crm.models import AuditEntry, CardBatch, Complaint, Customer, Dealer, FeedbackCard, HotlineTicket, Order, Product, User, Visit
 from crm.phones import display_phone
+from crm.services import repeats
 from crm.services.dashboard import headline_figures
 
 
 class DashboardView(BackOfficeIndexView):
     @expose("/")
     def index(self):
-        return self.render("admin/dashboard.html", figures=headline_figures(current_user))
+        return self.render("admin/dashboard.html", figures=headline_figures(current_user),
+                           repeating=repeats.repeating_problems(current_user, 30))
 
 
 def init_app(app: Flask) -> Admin:
@@ -47,6 +50,7 @@ def init_app(app: Flask) -> Admin:
     admin.add_view(CustomerView(Customer, db, name=_l("Customers"), category=customers, endpoint="customer"))
     admin.add_view(OrderView(Order, db, name=_l("Orders"), category=customers, endpoint="order"))
     admin.add_view(ComplaintView(Complaint, db, name=_l("Complaints"), category=service, endpoint="complaint"))
+    admin.add_link(MenuLink(name=_l("Repeating problems"), url="/admin/complaint/repeating/", category=service))
     admin.add_view(VisitView(Visit, db, name=_l("Service visits"), category=service, endpoint="visit"))
     admin.add_view(HotlineTicketView(HotlineTicket, db, name=_l("Hotline tickets"), category=intake,
                                      endpoint="hotline_ticket"))

@@ -35,7 +35,7 @@ ACTION_OF_METHOD = {
     "edit_view": access.EDIT, "delete_view": access.DELETE, "export": access.EXPORT,
     "ajax_update": access.EDIT, "add_note": access.RESPOND, "link_customer": access.LINK,
     "print_cards": access.VIEW, "make_complaint": access.EDIT, "complaint_step": access.EDIT,
-    "my_queue": access.LIST,
+    "my_queue": access.LIST, "repeating": access.LIST,
 }
 log = logging.getLogger(__name__)
 # Spreadsheets run cells that start with these as formulas.

@@ -8,12 +8,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import or_
+from sqlalchemy import false, or_
 
 from admin_views.base import signed_in_user
 from crm.clock import now
 from crm.models import Complaint
-from crm.services import complaints
+from crm.services import complaints, repeats
 from crm.services.errors import ServiceError
 
 QUEUE_OPTIONS = (("overdue", _l("Overdue")), ("due_today", _l("Due today")), ("mine", _l("Mine")),
@@ -40,6 +40,25 @@ class QueueFilter(BaseSQLAFilter):
             user = signed_in_user()
             return query.filter(Complaint.assigned_to_id == (user.id if user else None))
         return query.filter(Complaint.assigned_to_id.is_(None))
+
+    def operation(self):
+        return _l("is")
+
+
+class RepeatFilter(BaseSQLAFilter):
+    """The complaints of one repeating-problem group: value "PRODUCT_ID:CATEGORY:DAYS"."""
+
+    def __init__(self):
+        super().__init__(Complaint.product_id, _l("Repeating problem"))
+
+    def apply(self, query, value, alias=None):
+        try:
+            product_id, category, days = value.split(":")
+            since = now() - timedelta(days=int(days))
+            return query.filter(Complaint.product_id == int(product_id), Complaint.category == category,
+                                Complaint.received_at >= since)
+        except ValueError:
+            return query.filter(false())
 
     def operation(self):
         return _l("is")
@@ -74,11 +93,21 @@ class ComplaintStepsMixin:
     def available_steps(self, complaint):
         return complaints.available_steps(complaint) if self.may("edit") else []
 
+    def _filtered_url(self, filter_class, value: str) -> str:
+        index = next(i for i, flt in enumerate(self._filters) if isinstance(flt, filter_class))
+        return self.get_url(".index_view", **{f"flt0_{self.get_filter_arg(index, self._filters[index])}": value})
+
     @expose("/queue/mine/")
     def my_queue(self):
-        index = next(i for i, flt in enumerate(self._filters) if isinstance(flt, QueueFilter))
-        return redirect(self.get_url(".index_view", **{f"flt0_{self.get_filter_arg(index, self._filters[index])}":
-                                                       "mine"}))
+        return redirect(self._filtered_url(QueueFilter, "mine"))
+
+    def repeat_group_url(self, group) -> str:
+        return self._filtered_url(RepeatFilter, f"{group.product_id}:{group.category}:{group.days}")
+
+    @expose("/repeating/")
+    def repeating(self):
+        groups = {days: repeats.repeating_problems(signed_in_user(), days) for days in repeats.WINDOWS}
+        return self.render("admin/repeating_problems.html", groups=groups, threshold=repeats.threshold())
 
     @expose("/step/", methods=("POST",))
     def complaint_step(self):

@@ -4,7 +4,7 @@ from wtforms.validators import Optional
 
 from admin_views.base import BackOfficeModelView
 from admin_views.cases import CaseNotesMixin
-from admin_views.complaints import ComplaintStepsMixin, QueueFilter, sla_cell
+from admin_views.complaints import ComplaintStepsMixin, QueueFilter, RepeatFilter, sla_cell
 from crm.models.choices import (
     ComplaintCategory,
     ComplaintChannel,
@@ -49,7 +49,7 @@ class ComplaintView(ComplaintStepsMixin, CaseNotesMixin, BackOfficeModelView):
                    "assigned_to", "first_response_at", "resolved_at")
     column_formatters = {"sla": sla_cell}
     column_searchable_list = ("number", "customer.name", "customer.mobile")
-    column_filters = (QueueFilter(), "status", "severity", "category", "channel", "received_at", "resolved_at",
+    column_filters = (QueueFilter(), RepeatFilter(), "status", "severity", "category", "channel", "received_at", "resolved_at",
                       "dealer.code", "dealer.name", "product.model_number")
     column_choices = {
         "channel": ComplaintChannel.choices(),

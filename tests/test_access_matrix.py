@@ -44,6 +44,7 @@ METHODS = {
     "export": ("export", False), "ajax_update": ("edit", True), "add_note": ("respond", True),
     "link_customer": ("link", True), "ajax_lookup": ("lookup", False), "print_cards": ("view", True),
     "make_complaint": ("edit", True), "complaint_step": ("edit", True), "my_queue": ("list", False),
+    "repeating": ("list", False),
 }
 
 

@@ -35,7 +35,7 @@ def archive(app, customer, product, dealer):
 
 def back_office_pages() -> list[str]:
     pages = ["/admin/", "/admin/audit/", "/admin/audit/details/?id=1", "/account/password",
-             "/admin/card_batch/print/?id=1"]
+             "/admin/card_batch/print/?id=1", "/admin/complaint/repeating/"]
     for endpoint in ENDPOINTS:
         pages += [f"/admin/{endpoint}/", f"/admin/{endpoint}/new/", f"/admin/{endpoint}/details/?id=1",
                   f"/admin/{endpoint}/edit/?id=1"]
