@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 from admin_views.base import BackOfficeModelView, field_set, signed_in_user
 from admin_views.labels import FIELD_LABELS
+from admin_views.segments import LastPurchaseFilter, OrderCountFilter, SpendFilter
 from crm import access
 from crm.extensions import db
 from crm.models import Complaint, Order, Visit
@@ -67,7 +68,8 @@ class CustomerView(BackOfficeModelView):
     column_list = ("name", "mobile", "city", "district", "status", "household_stage", "channel", "dealer",
                    "salesperson", "created_at")
     column_searchable_list = ("name", "mobile", "other_phone", "email", "address", "postal_code")
-    column_filters = ("status", "household_stage", "channel", "province", "city", "district", "postal_code",
+    column_filters = ("status", "household_stage", "channel", LastPurchaseFilter(), OrderCountFilter(), SpendFilter(),
+                      "province", "city", "district", "postal_code",
                       "dealer.code", "dealer.name", "salesperson", "created_at", "birthday")
     column_choices = {
         "gender": Gender.choices(),
