@@ -216,7 +216,17 @@ class BackOfficeModelView(ModelView):
 
     # Forms: only the fields this user may set ----------------------------------------
     def create_form(self, obj=None):
-        return self._limit_fields(super().create_form(obj))
+        form = self._limit_fields(super().create_form(obj))
+        if request.method == "GET":
+            self._prefill_relations(form)
+        return form
+
+    @staticmethod
+    def _prefill_relations(form) -> None:
+        """`?customer=12` on a new-record page preselects that customer (if the user may see it)."""
+        for field in form:
+            if isinstance(field, AjaxSelectField) and request.args.get(field.name):
+                field.data = field.loader.get_one(request.args[field.name])
 
     def edit_form(self, obj=None):
         return self._limit_fields(super().edit_form(obj))

@@ -50,6 +50,8 @@ code_labels = SimpleNamespace(
     audit_action=AuditAction.label_for,
     ticket_status=TicketStatus.label_for,
     timeline_step=TimelineStep.label_for,
+    timeline_kind={"order": _l("Order"), "visit": _l("Service visit"), "complaint": _l("Complaint"),
+                   "hotline_ticket": _l("Hotline ticket"), "feedback_card": _l("Feedback card")}.get,
     step_button={"acknowledge": _l("Acknowledge"), "start": _l("Start work"), "resolve": _l("Resolve"),
                  "callback": _l("Record the call-back"), "close": _l("Close"), "reopen": _l("Reopen")}.get,
 )

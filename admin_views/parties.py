@@ -1,15 +1,18 @@
 """Dealers and customers."""
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
 from flask import request
-from sqlalchemy import select
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from admin_views.base import BackOfficeModelView, field_set, signed_in_user
 from admin_views.labels import FIELD_LABELS
 from admin_views.segments import LastPurchaseFilter, OrderCountFilter, SpendFilter
 from crm import access
 from crm.extensions import db
-from crm.models import Complaint, Order, Visit
+from crm.models import Complaint, FeedbackCard, HotlineTicket, Order, Visit
 from crm.models.choices import (
     AcquisitionChannel,
     CustomerStatus,
@@ -18,6 +21,7 @@ from crm.models.choices import (
     HouseholdStage,
     HousingType,
     PriceTier,
+    VisitPurpose,
 )
 from forms.fields import PhoneField
 from forms.validators import (
@@ -48,6 +52,19 @@ class DealerView(BackOfficeModelView):
         "phone": {"validators": [AnyPhone()]},
         "joined_on": {"validators": [NotInFuture()]},
     }
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    at: datetime
+    kind: str  # the back-office endpoint of the record
+    id: int
+    title: str
+    text: str
+
+
+def _at(day: date) -> datetime:
+    return datetime.combine(day, time.min)
 
 
 CUSTOMER_FORM_RULES = [
@@ -100,21 +117,35 @@ class CustomerView(BackOfficeModelView):
         "dealer": {"fields": ("code", "name"), "page_size": 10},
         "referred_by": {"fields": ("name", "mobile"), "page_size": 10},
     }
-    def related_records(self, customer) -> dict:
-        """The customer's orders, visits and complaints that this user may see: a customer who
+    def timeline(self, customer) -> list[TimelineItem]:
+        """Everything about the customer this user may see, newest first: a customer who
         bought from two dealers shows each dealer only their own part."""
         user = signed_in_user()
-        return {
-            "orders": self._visible(user, Order, Order.customer_id == customer.id, Order.ordered_on),
-            "visits": self._visible(user, Visit, Visit.customer_id == customer.id, Visit.happened_at),
-            "complaints": self._visible(user, Complaint, Complaint.customer_id == customer.id,
-                                        Complaint.received_at),
-        }
+        items = []
+        for order in self._visible(user, Order, Order.customer_id == customer.id):
+            items.append(TimelineItem(_at(order.ordered_on), "order", order.id, order.order_number,
+                                      f"{order.product or ''} × {order.quantity}"))
+        for visit in self._visible(user, Visit, Visit.customer_id == customer.id):
+            items.append(TimelineItem(visit.happened_at, "visit", visit.id, VisitPurpose.label_for(visit.purpose),
+                                      visit.summary or ""))
+        for complaint in self._visible(user, Complaint, Complaint.customer_id == customer.id):
+            items.append(TimelineItem(complaint.received_at, "complaint", complaint.id, complaint.number,
+                                      complaint.description))
+        for ticket in self._visible(user, HotlineTicket, HotlineTicket.customer_id == customer.id):
+            items.append(TimelineItem(ticket.received_at, "hotline_ticket", ticket.id, ticket.number,
+                                      ticket.description))
+        for card in self._visible(user, FeedbackCard, FeedbackCard.customer_id == customer.id):
+            items.append(TimelineItem(card.submitted_at, "feedback_card", card.id, card.reference,
+                                      card.comments or ""))
+        return sorted(items, key=lambda item: item.at, reverse=True)
 
     @staticmethod
-    def _visible(user, model, condition, newest_first) -> list:
-        query = access.scope(select(model).where(condition), model, user).order_by(newest_first.desc())
-        return db.session.scalars(query).all()
+    def may_create_related(kind: str) -> bool:
+        return access.can(signed_in_user(), access.CREATE, kind)
+
+    @staticmethod
+    def _visible(user, model, condition) -> list:
+        return db.session.scalars(access.scope(select(model).where(condition), model, user)).all()
 
     def validate_form(self, form) -> bool:
         valid = super().validate_form(form)
