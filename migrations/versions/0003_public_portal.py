@@ -98,7 +98,7 @@ def downgrade():
         batch_op.drop_column('submission_token')
 
     with op.batch_alter_table('feedback_card', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('batch', sa.VARCHAR(length=40), nullable=True))
+        batch_op.add_column(sa.Column('batch', sa.String(length=40), nullable=True))
         batch_op.drop_constraint(batch_op.f('fk_feedback_card_batch_id_card_batch'), type_='foreignkey')
         batch_op.drop_constraint(batch_op.f('uq_feedback_card_submission_token'), type_='unique')
         batch_op.drop_index(batch_op.f('ix_feedback_card_batch_id'))
@@ -108,10 +108,10 @@ def downgrade():
         batch_op.drop_column('submission_token')
 
     op.create_table('login_attempt',
-    sa.Column('id', sa.INTEGER(), nullable=False),
-    sa.Column('at', sa.DATETIME(), nullable=False),
-    sa.Column('username', sa.VARCHAR(length=60), nullable=False),
-    sa.Column('address', sa.VARCHAR(length=45), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.Column('username', sa.String(length=60), nullable=False),
+    sa.Column('address', sa.String(length=45), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_login_attempt'))
     )
     with op.batch_alter_table('login_attempt', schema=None) as batch_op:
