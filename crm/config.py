@@ -39,6 +39,12 @@ def environment_settings() -> dict:
         "DEFAULT_PHONE_REGION": os.environ.get("DEFAULT_PHONE_REGION", "CN"),
         # The address printed feedback cards point to, e.g. https://fankui.example.cn (default: this request's).
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "").rstrip("/"),
+        # Business time for complaint deadlines (crm.services.sla); dates are comma-separated ISO dates.
+        "SLA_DAY_START": os.environ.get("SLA_DAY_START", "09:00"),
+        "SLA_DAY_END": os.environ.get("SLA_DAY_END", "18:00"),
+        "SLA_EXTRA_HOLIDAYS": os.environ.get("SLA_EXTRA_HOLIDAYS", ""),
+        "SLA_EXTRA_WORKDAYS": os.environ.get("SLA_EXTRA_WORKDAYS", ""),
+        "REPEAT_COMPLAINT_THRESHOLD": int(os.environ.get("REPEAT_COMPLAINT_THRESHOLD", "3")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", production),
