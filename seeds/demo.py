@@ -53,7 +53,7 @@ from crm.models.choices import (
     VisitChannel,
     VisitPurpose,
 )
-from crm.services import audit
+from crm.services import audit, sla
 from crm.services.numbering import ALPHABET
 from seeds import data
 
@@ -321,11 +321,14 @@ def _complaint_for(i, customer_id, row, order, rng, context) -> dict:
     received = context["today"] - timedelta(days=rng.randint(0, 120), hours=rng.randint(0, 23))
     responded = received + timedelta(hours=rng.randint(1, 30)) if status != "new" else None
     resolved = received + timedelta(days=rng.randint(1, 9)) if status in ("resolved", "closed") else None
+    severity = rng.choices(Severity.codes(), weights=(20, 55, 18, 7))[0]
+    due = sla.deadlines(received, severity)
     return {
         "number": f"TS{received:%y%m%d}-{_code(i)}",
         "customer_id": customer_id, "dealer_id": row["dealer_id"], "product_id": order["product_id"],
         "order_id": None, "channel": rng.choice(ComplaintChannel.codes()), "category": category,
-        "severity": rng.choices(Severity.codes(), weights=(20, 55, 18, 7))[0], "status": status,
+        "severity": severity, "status": status,
+        "first_response_due_at": due.first_response, "resolution_due_at": due.resolution,
         "description": rng.choice(data.COMPLAINT_TEXTS[category]),
         "assigned_to_id": context["clerk_id"] if status != "new" else None,
         "received_at": received, "first_response_at": min(responded, context["today"]) if responded else None,

@@ -144,3 +144,9 @@ def test_command_messages_follow_the_terminals_language(runner, app, monkeypatch
     monkeypatch.setenv("LANG", "zh_CN.UTF-8")
     result = runner.invoke(args=["users", "create", "d1", "--role", "dealer"], input="a-good-password\n")
     assert "经销商用户必须属于一个经销商" in result.output
+
+
+def test_seed_demo_complaints_have_deadlines(runner, demo_password):
+    runner.invoke(args=["seed", "demo", "--customers", "100"])
+    assert db.session.scalar(select(func.count()).select_from(Complaint)
+                             .where(Complaint.first_response_due_at.is_(None))) == 0
