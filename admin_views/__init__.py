@@ -50,6 +50,7 @@ def init_app(app: Flask) -> Admin:
     admin.add_view(CustomerView(Customer, db, name=_l("Customers"), category=customers, endpoint="customer"))
     admin.add_view(OrderView(Order, db, name=_l("Orders"), category=customers, endpoint="order"))
     admin.add_view(ComplaintView(Complaint, db, name=_l("Complaints"), category=service, endpoint="complaint"))
+    admin.add_link(MenuLink(name=_l("My queue"), url="/admin/complaint/queue/mine/", category=service))
     admin.add_link(MenuLink(name=_l("Repeating problems"), url="/admin/complaint/repeating/", category=service))
     admin.add_view(VisitView(Visit, db, name=_l("Service visits"), category=service, endpoint="visit"))
     admin.add_view(HotlineTicketView(HotlineTicket, db, name=_l("Hotline tickets"), category=intake,
