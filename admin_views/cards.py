@@ -8,6 +8,7 @@ from flask_login import current_user
 from wtforms.validators import InputRequired, NumberRange
 
 from admin_views.base import BackOfficeModelView
+from admin_views.labels import FIELD_LABELS
 from crm.services import intake
 from crm.services.errors import ServiceError
 
@@ -16,7 +17,7 @@ class CardBatchView(BackOfficeModelView):
     record_kind = "card_batch"
     details_template = "admin/card_batch_details.html"
     column_list = ("code", "dealer", "product", "size", "opened", "answered", "created_at", "created_by")
-    column_labels = {"opened": _l("Cards opened"), "answered": _l("Cards answered")}
+    column_labels = {**FIELD_LABELS, "opened": _l("Cards opened"), "answered": _l("Cards answered")}
     column_searchable_list = ("code",)
     column_filters = ("dealer.code", "dealer.name", "product.model_number", "created_at")
     column_sortable_list = ("code", "size", "created_at")
@@ -28,10 +29,6 @@ class CardBatchView(BackOfficeModelView):
         "size": {"validators": [NumberRange(1, intake.MAX_BATCH_SIZE, message=_l("Print between 1 and 500 cards."))],
                  "default": 40, "description": _l("Eight cards fit on one A4 sheet.")},
     }
-
-    def __init__(self, *args, **kwargs):
-        self.column_labels = {**BackOfficeModelView.column_labels, **CardBatchView.column_labels}
-        super().__init__(*args, **kwargs)
 
     def create_model(self, form):
         try:

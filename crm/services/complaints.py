@@ -45,35 +45,35 @@ def _first_response(complaint: Complaint) -> None:
         complaint.first_response_at = now()
 
 
-def acknowledge(complaint: Complaint, user) -> None:
-    _require(complaint, "acknowledge")
+def _move(complaint: Complaint, user, step: str, status: str, text: str | None = None, answers: bool = True,
+          **fields) -> None:
+    """One lifecycle step: check it is allowed now, set the new status and fields, stamp the
+    timeline, commit. Steps that `answer` the customer count as the first response."""
+    _require(complaint, step)
     with write_transaction():
-        complaint.status = ACKNOWLEDGED
-        _first_response(complaint)
-        _stamp(complaint, user, "acknowledge")
+        complaint.status = status
+        for name, value in fields.items():
+            setattr(complaint, name, value)
+        if answers:
+            _first_response(complaint)
+        _stamp(complaint, user, step, text)
         db.session.commit()
+
+
+def acknowledge(complaint: Complaint, user) -> None:
+    _move(complaint, user, "acknowledge", ACKNOWLEDGED)
 
 
 def start_work(complaint: Complaint, user) -> None:
-    _require(complaint, "start")
-    with write_transaction():
-        complaint.status = IN_PROGRESS
-        _first_response(complaint)
-        _stamp(complaint, user, "start")
-        db.session.commit()
+    _move(complaint, user, "start", IN_PROGRESS)
 
 
 def resolve(complaint: Complaint, user, resolution: str) -> None:
     _require(complaint, "resolve")
-    if not (resolution or "").strip():
+    resolution = (resolution or "").strip()
+    if not resolution:
         raise ServiceError(_("Write how the complaint was resolved."))
-    with write_transaction():
-        complaint.status = RESOLVED
-        complaint.resolution = resolution.strip()
-        complaint.resolved_at = now()
-        _first_response(complaint)
-        _stamp(complaint, user, "resolve", complaint.resolution)
-        db.session.commit()
+    _move(complaint, user, "resolve", RESOLVED, resolution, resolution=resolution, resolved_at=now())
 
 
 def record_callback(complaint: Complaint, user, score: int | None, outcome: str) -> Visit:
@@ -96,27 +96,19 @@ def record_callback(complaint: Complaint, user, score: int | None, outcome: str)
 def close(complaint: Complaint, user, reason: str | None = None) -> None:
     """Closing needs the call-back, or a recorded reason why none was possible."""
     _require(complaint, "close")
-    reason = (reason or "").strip()
+    reason = (reason or "").strip() or None
     if complaint.satisfaction is None and not reason:
         raise ServiceError(_("Record the call-back first, or say why no call-back was possible."))
-    with write_transaction():
-        complaint.status = CLOSED
-        complaint.closed_at = now()
-        complaint.close_reason = reason or None
-        _stamp(complaint, user, "close", reason)
-        db.session.commit()
+    _move(complaint, user, "close", CLOSED, reason, answers=False, closed_at=now(), close_reason=reason)
 
 
 def reopen(complaint: Complaint, user, reason: str) -> None:
     _require(complaint, "reopen")
-    if not (reason or "").strip():
+    reason = (reason or "").strip()
+    if not reason:
         raise ServiceError(_("Say why the complaint is reopened."))
-    with write_transaction():
-        complaint.status = REOPENED
-        complaint.resolved_at = complaint.closed_at = None
-        complaint.satisfaction = None
-        _stamp(complaint, user, "reopen", reason.strip())
-        db.session.commit()
+    _move(complaint, user, "reopen", REOPENED, reason, answers=False, resolved_at=None, closed_at=None,
+          satisfaction=None)
 
 
 def first_response_overdue(moment):

@@ -17,7 +17,7 @@ from crm.extensions import db
 from crm.models import CardBatch, CardOpening, Complaint, Customer, Dealer, FeedbackCard, HotlineTicket, Product
 from crm.models.choices import CardStatus, ComplaintChannel, ComplaintStatus, TicketChannel, TicketTopic
 from crm.phones import InvalidPhone, normalise_mobile
-from crm.services import numbering, records
+from crm.services import records
 from crm.services.errors import ServiceError
 
 CARD_TOKEN_SALT = "feedback-card"
