@@ -55,6 +55,7 @@ def init_app(app: Flask) -> Admin:
     admin.add_view(VisitView(Visit, db, name=_l("Service visits"), category=service, endpoint="visit"))
     admin.add_view(HotlineTicketView(HotlineTicket, db, name=_l("Hotline tickets"), category=intake,
                                      endpoint="hotline_ticket"))
+    admin.add_link(MenuLink(name=_l("My tickets"), url="/admin/hotline_ticket/queue/mine/", category=intake))
     admin.add_view(FeedbackCardView(FeedbackCard, db, name=_l("Feedback cards"), category=intake,
                                     endpoint="feedback_card"))
     admin.add_view(CardBatchView(CardBatch, db, name=_l("Card printing"), category=intake,

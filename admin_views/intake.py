@@ -7,9 +7,10 @@ from flask_login import current_user
 from wtforms.validators import Optional
 
 from admin_views.base import BackOfficeModelView, signed_in_user
-from admin_views.cases import CaseNotesMixin
+from admin_views.cases import CaseMixin, QueueFilter, sla_cell
 from admin_views.service import CUSTOMER_LOOKUP, DEALER_LOOKUP, USER_LOOKUP
 from crm import access
+from crm.models import HotlineTicket
 from crm.models.choices import CardStatus, TicketChannel, TicketStatus, TicketTopic
 from crm.services import intake
 from crm.services.errors import ServiceError
@@ -64,7 +65,7 @@ class FeedbackCardView(BackOfficeModelView):
     }
 
 
-class HotlineTicketView(CaseNotesMixin, BackOfficeModelView):
+class HotlineTicketView(CaseMixin, BackOfficeModelView):
     record_kind = "hotline_ticket"
     details_template = "admin/ticket_details.html"
 
@@ -78,16 +79,17 @@ class HotlineTicketView(CaseNotesMixin, BackOfficeModelView):
         if not self.may_make_complaint(ticket):
             abort(403)
         try:
-            complaint = intake.complaint_from_ticket(ticket)
+            complaint = intake.complaint_from_ticket(ticket, current_user)
         except ServiceError as error:
             flash(str(error.message), "error")
             return redirect(self.get_url(".details_view", id=ticket.id))
         flash(_("Complaint %(number)s was opened from this ticket.", number=complaint.number), "success")
         return redirect(url_for("complaint.details_view", id=complaint.id))
-    column_list = ("number", "received_at", "channel", "topic", "contact_name", "mobile", "city", "dealer",
+    column_list = ("number", "sla", "received_at", "channel", "topic", "contact_name", "mobile", "city", "dealer",
                    "status", "assigned_to")
+    column_formatters = {"sla": sla_cell}
     column_searchable_list = ("number", "contact_name", "mobile", "city")
-    column_filters = ("status", "topic", "channel", "received_at", "city", "dealer.code", "dealer.name")
+    column_filters = (QueueFilter(HotlineTicket), "status", "topic", "channel", "received_at", "city", "dealer.code", "dealer.name")
     column_choices = {
         "channel": TicketChannel.choices(),
         "topic": TicketTopic.choices(),
@@ -95,11 +97,13 @@ class HotlineTicketView(CaseNotesMixin, BackOfficeModelView):
     }
     column_sortable_list = ("number", "received_at", "channel", "topic", "status", "city")
     column_default_sort = ("received_at", True)
+    # Status, response and resolution times and satisfaction change only through the lifecycle steps.
     form_columns = ("channel", "topic", "description", "contact_name", "mobile", "city", "address", "customer",
-                    "dealer", "product", "purchase_date", "status", "assigned_to", "received_at", "resolved_at")
+                    "dealer", "product", "purchase_date", "assigned_to", "received_at")
     column_details_list = ("number", "channel", "topic", "description", "contact_name", "mobile", "city", "address",
                            "customer", "dealer", "product", "purchase_date", "status", "assigned_to", "received_at",
-                           "resolved_at", "complaint")
+                           "first_response_due_at", "first_response_at", "resolution_due_at", "resolved_at",
+                           "resolution", "satisfaction", "escalated_at", "closed_at", "close_reason", "complaint")
     form_choices = column_choices
     form_overrides = {"mobile": PhoneField}
     form_ajax_refs = {
@@ -114,5 +118,4 @@ class HotlineTicketView(CaseNotesMixin, BackOfficeModelView):
         "purchase_date": {"validators": [NotInFuture()]},
         "received_at": {"validators": [Optional(), NotInFuture()],
                         "description": _l("Left empty, the time of saving is used.")},
-        "resolved_at": {"validators": [NotInFuture()]},
     }

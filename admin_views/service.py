@@ -3,8 +3,9 @@ from flask_babel import lazy_gettext as _l
 from wtforms.validators import Optional
 
 from admin_views.base import BackOfficeModelView
-from admin_views.cases import CaseNotesMixin
-from admin_views.complaints import ComplaintStepsMixin, QueueFilter, RepeatFilter, sla_cell
+from admin_views.cases import CaseMixin, QueueFilter, sla_cell
+from admin_views.complaints import RepeatFilter, RepeatingProblemsMixin
+from crm.models import Complaint
 from crm.models.choices import (
     ComplaintCategory,
     ComplaintChannel,
@@ -42,14 +43,13 @@ class VisitView(BackOfficeModelView):
     }
 
 
-class ComplaintView(ComplaintStepsMixin, CaseNotesMixin, BackOfficeModelView):
+class ComplaintView(CaseMixin, RepeatingProblemsMixin, BackOfficeModelView):
     record_kind = "complaint"
-    details_template = "admin/complaint_details.html"
     column_list = ("number", "sla", "received_at", "customer", "dealer", "category", "severity", "status",
                    "assigned_to", "first_response_at", "resolved_at")
     column_formatters = {"sla": sla_cell}
     column_searchable_list = ("number", "customer.name", "customer.mobile")
-    column_filters = (QueueFilter(), RepeatFilter(), "status", "severity", "category", "channel", "received_at", "resolved_at",
+    column_filters = (QueueFilter(Complaint), RepeatFilter(), "status", "severity", "category", "channel", "received_at", "resolved_at",
                       "dealer.code", "dealer.name", "product.model_number")
     column_choices = {
         "channel": ComplaintChannel.choices(),

@@ -7,20 +7,20 @@ from flask.cli import AppGroup
 from flask_babel import gettext as _
 
 from crm.models.choices import Role
-from crm.services import audit, complaints
+from crm.services import audit, lifecycle
 from crm.services import users as user_service
 from crm.services.errors import ServiceError
 
 seed_cli = AppGroup("seed", help="Load demo or sample data.")
 users_cli = AppGroup("users", help="Manage back-office users.")
-sla_cli = AppGroup("sla", help="Service levels of complaints.")
+sla_cli = AppGroup("sla", help="Service levels of complaints and hotline tickets.")
 
 
 @sla_cli.command("sweep")
 def sla_sweep() -> None:
-    """Date complaints that lack deadlines and pass overdue ones to the service desk (run it from a scheduler)."""
+    """Date complaints and tickets that lack deadlines and pass overdue ones to the service desk (run it from a scheduler)."""
     with audit.acting_as_command("sla sweep"):
-        dated, escalated = complaints.sweep()
+        dated, escalated = lifecycle.sweep()
     click.echo(_("Deadlines set: %(dated)d. Passed to the service desk: %(escalated)d.", dated=dated,
                  escalated=escalated))
 

@@ -344,14 +344,19 @@ def _ticket_for(i, customer_id, row, rng, context) -> dict:
     topic = rng.choice(TicketTopic.codes())
     status = TicketStatus.codes()[i % len(TicketStatus.codes())]
     received = context["today"] - timedelta(days=rng.randint(0, 60), hours=rng.randint(0, 23))
+    due = sla.deadlines(received, Severity.NORMAL.value)
+    answered = status != "new"
     return {
         "number": f"RX{received:%y%m%d}-{_code(i)}", "channel": rng.choice(("web", "phone")), "topic": topic,
         "description": data.TICKET_TEXTS[topic], "contact_name": row["name"], "mobile": row["mobile"],
         "city": row["city"], "address": row["address"], "customer_id": customer_id, "dealer_id": row["dealer_id"],
         "product_id": None, "purchase_date": None, "status": status,
-        "assigned_to_id": context["clerk_id"] if status != "received" else None,
+        "assigned_to_id": context["clerk_id"] if answered else None,
+        "first_response_due_at": due.first_response, "resolution_due_at": due.resolution,
+        "first_response_at": min(received + timedelta(hours=3), context["today"]) if answered else None,
         "received_at": received, "resolved_at": received + timedelta(days=2) if status in ("resolved", "closed")
         and received + timedelta(days=2) <= context["today"] else None,
+        "satisfaction": rng.choice((3, 4, 5)) if status == "closed" else None,
         "created_at": received, "updated_at": received,
     }
 

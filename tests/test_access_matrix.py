@@ -43,7 +43,7 @@ METHODS = {
     "edit_view": ("edit", True), "delete_view": ("delete", True), "action_view": ("delete", True),
     "export": ("export", False), "ajax_update": ("edit", True), "add_note": ("respond", True),
     "link_customer": ("link", True), "ajax_lookup": ("lookup", False), "print_cards": ("view", True),
-    "make_complaint": ("edit", True), "complaint_step": ("edit", True), "my_queue": ("list", False),
+    "make_complaint": ("edit", True), "case_step": ("edit", True), "my_queue": ("list", False),
     "repeating": ("list", False),
 }
 
@@ -141,7 +141,7 @@ def form_for(kind: str, world: World, owner: str) -> dict:
         "complaint": {"customer": customer, "channel": "hotline", "category": "delivery", "severity": "normal",
                       "status": "new", "description": "新投诉"},
         "hotline_ticket": {"channel": "phone", "topic": "repair", "description": "新工单", "contact_name": "新",
-                           "mobile": "13700000004", "status": "received", "customer": customer},
+                           "mobile": "13700000004", "customer": customer},
         "feedback_card": {"customer": customer, "status": "new", "rating_quality": "5"},
         "card_batch": {"dealer": str(world.ids["dealer_own"]), "product": product, "size": "8"},
         "audit": {"actor": "forged"},
@@ -191,7 +191,7 @@ def request_for(kind, method, http, url, world, owner):
             "delete_view": {"id": row_id}, "action_view": {"action": "delete", "rowid": row_id},
             "ajax_update": {"list_form_pk": row_id, "name": "x"},
             "add_note": {"kind": "progress", "body": "进展"}, "link_customer": {"mobile": "13800000001"},
-            "make_complaint": {}, "complaint_step": {"step": "acknowledge"},
+            "make_complaint": {}, "case_step": {"step": "acknowledge"},
         }[method]
     return url, query, data
 

@@ -47,7 +47,7 @@ def valid_forms(dealer, product, customer):
         "complaint": (Complaint, {"customer": str(customer.id), "channel": "hotline", "category": "product_quality",
                                   "severity": "high", "status": "new", "description": "沙发坐垫塌陷"}),
         "hotline_ticket": (HotlineTicket, {"channel": "phone", "topic": "repair", "description": "扶手松动",
-                                           "contact_name": "王芳", "mobile": "13700001111", "status": "received"}),
+                                           "contact_name": "王芳", "mobile": "13700001111"}),
         "feedback_card": (FeedbackCard, {"dealer": str(dealer.id), "product": str(product.id),
                                          "rating_quality": "5", "rating_service": "4", "recommend_score": "9",
                                          "contact_name": "赵敏", "mobile": "13600002222",
@@ -89,7 +89,7 @@ def _change_for(endpoint: str) -> tuple[str, str]:
         "order": ("quantity", "3"),
         "visit": ("outcome", "客户满意"),
         "complaint": ("severity", "critical"),
-        "hotline_ticket": ("status", "assigned"),
+        "hotline_ticket": ("city", "苏州"),
         "feedback_card": ("status", "reviewed"),
         "user": ("role", "admin"),
     }[endpoint]

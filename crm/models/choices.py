@@ -172,11 +172,14 @@ class TicketChannel(CodedEnum):
 
 
 class TicketStatus(CodedEnum):
-    RECEIVED = "received", _l("Received")
-    ASSIGNED = "assigned", _l("Assigned")
-    ANSWERED = "answered", _l("Answered")
+    """The same lifecycle as a complaint (crm.services.lifecycle), worded for a ticket."""
+
+    NEW = "new", _l("Received")
+    ACKNOWLEDGED = "acknowledged", _l("Acknowledged")
+    IN_PROGRESS = "in_progress", _l("In progress")
     RESOLVED = "resolved", _l("Resolved")
     CLOSED = "closed", _l("Closed")
+    REOPENED = "reopened", _l("Reopened")
 
 
 class CardStatus(CodedEnum):

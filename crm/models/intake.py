@@ -7,7 +7,7 @@ from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Tex
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from crm.extensions import db
-from crm.models.base import TimestampMixin, code_column
+from crm.models.base import CaseMixin, TimestampMixin, code_column
 from crm.models.catalog import Product
 from crm.models.choices import CardStatus, TicketChannel, TicketStatus
 from crm.models.parties import Customer, Dealer
@@ -82,7 +82,7 @@ class FeedbackCard(TimestampMixin, db.Model):
         return self.reference or ""
 
 
-class HotlineTicket(TimestampMixin, db.Model):
+class HotlineTicket(CaseMixin, TimestampMixin, db.Model):
     __tablename__ = "hotline_ticket"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -99,10 +99,9 @@ class HotlineTicket(TimestampMixin, db.Model):
     dealer_id: Mapped[int | None] = mapped_column(ForeignKey("dealer.id"), index=True)
     product_id: Mapped[int | None] = mapped_column(ForeignKey("product.id"), index=True)
     purchase_date: Mapped[date | None] = mapped_column(Date)
-    status: Mapped[str] = code_column(TicketStatus.RECEIVED.value)
+    status: Mapped[str] = code_column(TicketStatus.NEW.value)
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
     received_at: Mapped[datetime] = mapped_column(DateTime, index=True)
-    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
     # Set when a clerk turns a complaint ticket into a Complaint.
     complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaint.id", ondelete="SET NULL"), index=True)
 

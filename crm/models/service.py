@@ -7,7 +7,7 @@ from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Tex
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.extensions import db
-from crm.models.base import TimestampMixin, code_column
+from crm.models.base import CaseMixin, TimestampMixin, code_column
 from crm.models.catalog import Product
 from crm.models.choices import ComplaintChannel, ComplaintStatus, Severity
 from crm.models.parties import Customer, Dealer
@@ -39,7 +39,7 @@ class Visit(TimestampMixin, db.Model):
         return f"{self.happened_at:%Y-%m-%d} {self.customer.name if self.customer else ''}".strip()
 
 
-class Complaint(TimestampMixin, db.Model):
+class Complaint(CaseMixin, TimestampMixin, db.Model):
     __tablename__ = "complaint"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -55,18 +55,7 @@ class Complaint(TimestampMixin, db.Model):
     description: Mapped[str] = mapped_column(Text)
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
     received_at: Mapped[datetime] = mapped_column(DateTime, index=True)
-    first_response_at: Mapped[datetime | None] = mapped_column(DateTime)
-    resolved_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
-    resolution: Mapped[str | None] = mapped_column(Text)
     root_cause: Mapped[str | None] = mapped_column(Text)
-    satisfaction: Mapped[int | None] = mapped_column(Integer)
-    # Service levels (crm.services.sla), set when the complaint is received.
-    first_response_due_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
-    resolution_due_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
-    # Set when the dealer's first-response window passed unanswered and the maker's desk took over.
-    escalated_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
-    close_reason: Mapped[str | None] = mapped_column(Text)
 
     customer: Mapped[Customer] = relationship(back_populates="complaints")
     dealer: Mapped[Dealer | None] = relationship()

@@ -23,7 +23,7 @@ def add_note(case: Complaint | HotlineTicket, author, kind: str, body: str) -> C
     note = CaseNote(kind=kind, public=kind == NoteKind.RESPONSE.value, body=text, author_id=author.id)
     with write_transaction():
         case.notes.append(note)
-        if note.public and isinstance(case, Complaint) and case.first_response_at is None:
+        if note.public and case.first_response_at is None:
             case.first_response_at = now()  # answering the customer is the first response
         db.session.commit()
     return note

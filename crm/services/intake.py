@@ -14,8 +14,8 @@ from crm import access
 from crm.clock import now
 from crm.database import write_transaction
 from crm.extensions import db
-from crm.models import CardBatch, CardOpening, Complaint, Customer, Dealer, FeedbackCard, HotlineTicket, Product
-from crm.models.choices import CardStatus, ComplaintChannel, ComplaintStatus, TicketChannel, TicketTopic
+from crm.models import CardBatch, CardOpening, CaseNote, Complaint, Customer, Dealer, FeedbackCard, HotlineTicket, Product
+from crm.models.choices import CardStatus, ComplaintChannel, ComplaintStatus, NoteKind, TicketChannel, TicketStatus, TicketTopic
 from crm.phones import InvalidPhone, normalise_mobile
 from crm.services import records
 from crm.services.errors import ServiceError
@@ -175,10 +175,10 @@ class TimelineEntry:
 def public_timeline(ticket: HotlineTicket) -> list[TimelineEntry]:
     """What the customer may see: received, assigned, each public reply, resolved."""
     steps = [TimelineEntry("received", ticket.received_at)]
-    if ticket.assigned_to_id is not None or ticket.status != "received":
+    if ticket.assigned_to_id is not None or ticket.status != TicketStatus.NEW.value:
         steps.append(TimelineEntry("assigned", None))
     steps += [TimelineEntry("answered", note.created_at, note.body) for note in ticket.notes if note.public]
-    if ticket.resolved_at is not None or ticket.status in ("resolved", "closed"):
+    if ticket.status in (TicketStatus.RESOLVED.value, TicketStatus.CLOSED.value):
         steps.append(TimelineEntry("resolved", ticket.resolved_at))
     return steps
 
@@ -206,7 +206,7 @@ def link_card(card: FeedbackCard, customer: Customer) -> None:
         db.session.commit()
 
 
-def complaint_from_ticket(ticket: HotlineTicket) -> Complaint:
+def complaint_from_ticket(ticket: HotlineTicket, user=None) -> Complaint:
     """Turn a complaint ticket into a Complaint in one step; each then points to the other."""
     if ticket.topic != TicketTopic.COMPLAINT.value:
         raise ServiceError(_("Only a ticket about a complaint can become a complaint."))
@@ -223,6 +223,11 @@ def complaint_from_ticket(ticket: HotlineTicket) -> Complaint:
             description=ticket.description, received_at=ticket.received_at)
         records.prepare(complaint)
         ticket.complaint = complaint
+        if ticket.status in (TicketStatus.NEW.value, TicketStatus.ACKNOWLEDGED.value, TicketStatus.REOPENED.value):
+            ticket.status = TicketStatus.IN_PROGRESS.value
         db.session.add(complaint)
+        db.session.flush()
+        ticket.notes.append(CaseNote(kind=NoteKind.PROGRESS.value, public=False, author_id=user.id if user else None,
+                                     body=_("Opened as complaint %(number)s.", number=complaint.number)))
         db.session.commit()
     return complaint

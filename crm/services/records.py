@@ -5,7 +5,7 @@ from sqlalchemy import inspect, select
 from crm.clock import now
 from crm.extensions import db
 from crm.models import Complaint, Customer, Dealer, FeedbackCard, HotlineTicket, Order, Visit
-from crm.models.choices import AcquisitionChannel, CustomerStatus
+from crm.models.choices import AcquisitionChannel, CustomerStatus, Severity
 from crm.services import numbering, sla
 
 
@@ -87,6 +87,9 @@ def prepare_ticket(ticket: HotlineTicket) -> None:
         ticket.number = numbering.ticket_number()
     if ticket.received_at is None:
         ticket.received_at = now()
+    if ticket.first_response_due_at is None or _changed(ticket, "received_at"):
+        due = sla.deadlines(ticket.received_at, Severity.NORMAL.value)
+        ticket.first_response_due_at, ticket.resolution_due_at = due.first_response, due.resolution
     if ticket.customer is None and ticket.mobile:
         ticket.customer = customer_for_phone(ticket.mobile, ticket.contact_name, AcquisitionChannel.HOTLINE.value,
                                              ticket.dealer_id, ticket.city, ticket.address)

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from crm.clock import now
 from crm.extensions import db
 from crm.models import CaseNote, Complaint, User, Visit
-from crm.services import complaints
+from crm.services import lifecycle
 from crm.services.errors import ServiceError
 from tests.conftest import make_user
 
@@ -40,49 +40,49 @@ def test_a_new_complaint_gets_its_deadlines(complaint):
 
 
 def test_the_full_lifecycle_stamps_every_step(complaint, clerk):
-    complaints.acknowledge(complaint, clerk)
+    lifecycle.acknowledge(complaint, clerk)
     assert complaint.status == "acknowledged" and complaint.first_response_at is not None
-    complaints.start_work(complaint, clerk)
-    complaints.resolve(complaint, clerk, "更换坐垫")
+    lifecycle.start_work(complaint, clerk)
+    lifecycle.resolve(complaint, clerk, "更换坐垫")
     assert complaint.resolved_at is not None and complaint.resolution == "更换坐垫"
-    visit = complaints.record_callback(complaint, clerk, 5, "很满意")
+    visit = lifecycle.record_callback(complaint, clerk, 5, "很满意")
     assert (visit.satisfaction, visit.purpose, visit.staff_id) == (5, "follow_up", clerk.id)
-    complaints.close(complaint, clerk)
+    lifecycle.close(complaint, clerk)
     assert complaint.status == "closed" and complaint.closed_at is not None
     assert kinds(complaint) == ["acknowledge", "start", "resolve", "callback", "close"]
     assert all(note.author_id == clerk.id for note in complaint.notes)
 
 
 def test_closing_without_a_call_back_needs_a_reason(complaint, clerk):
-    complaints.start_work(complaint, clerk)
-    complaints.resolve(complaint, clerk, "已修复")
+    lifecycle.start_work(complaint, clerk)
+    lifecycle.resolve(complaint, clerk, "已修复")
     with pytest.raises(ServiceError):
-        complaints.close(complaint, clerk)
-    complaints.close(complaint, clerk, "客户电话停机，三次未接通")
+        lifecycle.close(complaint, clerk)
+    lifecycle.close(complaint, clerk, "客户电话停机，三次未接通")
     assert complaint.close_reason == "客户电话停机，三次未接通"
 
 
 def test_resolving_needs_a_resolution(complaint, clerk):
-    complaints.start_work(complaint, clerk)
+    lifecycle.start_work(complaint, clerk)
     with pytest.raises(ServiceError):
-        complaints.resolve(complaint, clerk, "  ")
+        lifecycle.resolve(complaint, clerk, "  ")
     assert complaint.status == "in_progress"
 
 
 def test_steps_out_of_order_are_refused(complaint, clerk):
-    for step in (lambda: complaints.close(complaint, clerk, "x"),
-                 lambda: complaints.record_callback(complaint, clerk, 4, ""),
-                 lambda: complaints.reopen(complaint, clerk, "x")):
+    for step in (lambda: lifecycle.close(complaint, clerk, "x"),
+                 lambda: lifecycle.record_callback(complaint, clerk, 4, ""),
+                 lambda: lifecycle.reopen(complaint, clerk, "x")):
         with pytest.raises(ServiceError):
             step()
     assert complaint.status == "new"
 
 
 def test_reopening_needs_a_reason_and_clears_the_resolution_time(complaint, clerk):
-    complaints.start_work(complaint, clerk)
-    complaints.resolve(complaint, clerk, "已修复")
-    complaints.record_callback(complaint, clerk, 2, "又坏了")
-    complaints.reopen(complaint, clerk, "回访不满意")
+    lifecycle.start_work(complaint, clerk)
+    lifecycle.resolve(complaint, clerk, "已修复")
+    lifecycle.record_callback(complaint, clerk, 2, "又坏了")
+    lifecycle.reopen(complaint, clerk, "回访不满意")
     assert (complaint.status, complaint.resolved_at, complaint.satisfaction) == ("reopened", None, None)
 
 
@@ -99,25 +99,25 @@ def test_the_sweep_passes_an_unanswered_complaint_to_the_desk(complaint, clerk):
     dealer_user = make_user("dealer1", "dealer", dealer=complaint.dealer)
     complaint.assigned_to = dealer_user
     db.session.commit()
-    dated, escalated = complaints.sweep(complaint.first_response_due_at + timedelta(minutes=1))
+    dated, escalated = lifecycle.sweep(complaint.first_response_due_at + timedelta(minutes=1))
     assert escalated == 1
     db.session.refresh(complaint)
     assert complaint.escalated_at is not None and complaint.assigned_to_id == clerk.id
     assert complaint.dealer_id is not None  # the dealer keeps seeing it
     assert kinds(complaint) == ["escalate"]
-    assert complaints.sweep(complaint.first_response_due_at + timedelta(hours=1)) == (0, 0)
+    assert lifecycle.sweep(complaint.first_response_due_at + timedelta(hours=1)) == (0, 0)
 
 
 def test_the_sweep_leaves_answered_and_not_yet_due_complaints_alone(complaint, clerk):
-    assert complaints.sweep(complaint.first_response_due_at - timedelta(minutes=1)) == (0, 0)
-    complaints.acknowledge(complaint, clerk)
-    assert complaints.sweep(complaint.first_response_due_at + timedelta(days=1)) == (0, 0)
+    assert lifecycle.sweep(complaint.first_response_due_at - timedelta(minutes=1)) == (0, 0)
+    lifecycle.acknowledge(complaint, clerk)
+    assert lifecycle.sweep(complaint.first_response_due_at + timedelta(days=1)) == (0, 0)
 
 
 def test_the_sweep_dates_complaints_that_lack_deadlines(complaint):
     complaint.first_response_due_at = complaint.resolution_due_at = None
     db.session.commit()
-    assert complaints.sweep(complaint.received_at)[0] == 1
+    assert lifecycle.sweep(complaint.received_at)[0] == 1
     assert complaint.first_response_due_at is not None
 
 
@@ -187,7 +187,7 @@ def test_overdue_rows_are_marked_and_the_queues_filter(clerk_client, complaint, 
 def test_every_clerk_step_is_recorded_in_the_audit_trail(complaint, clerk):
     from crm.models import AuditEntry
 
-    complaints.acknowledge(complaint, clerk)
+    lifecycle.acknowledge(complaint, clerk)
     entries = db.session.scalars(select(AuditEntry).where(AuditEntry.record_type == "complaint",
                                                           AuditEntry.action == "update")).all()
     assert any(entry.changes.get("status") == ["new", "acknowledged"] for entry in entries)

@@ -1,0 +1,176 @@
+"""The lifecycle of a case (a complaint or a hotline ticket): explicit steps, each stamped
+with who and when and written to the case's timeline, and the escalation of unanswered
+cases to the maker's service desk."""
+from flask_babel import gettext as _
+from sqlalchemy import func, select, true
+
+from crm.clock import now
+from crm.database import write_transaction
+from crm.extensions import db
+from crm.models import CaseNote, Complaint, HotlineTicket, User, Visit
+from crm.models.choices import ComplaintStatus, Role, Severity, TicketStatus, VisitChannel, VisitPurpose
+from crm.services import sla
+from crm.services.errors import ServiceError
+
+NEW, ACKNOWLEDGED, IN_PROGRESS, RESOLVED, CLOSED, REOPENED = (
+    ComplaintStatus.NEW.value, ComplaintStatus.ACKNOWLEDGED.value, ComplaintStatus.IN_PROGRESS.value,
+    ComplaintStatus.RESOLVED.value, ComplaintStatus.CLOSED.value, ComplaintStatus.REOPENED.value)
+OPEN = (NEW, ACKNOWLEDGED, IN_PROGRESS, REOPENED)
+CASE_MODELS = (Complaint, HotlineTicket)
+Case = Complaint | HotlineTicket
+# Which statuses each step may start from.
+STEPS_FROM = {
+    "acknowledge": (NEW, REOPENED),
+    "start": (NEW, ACKNOWLEDGED, REOPENED),
+    "resolve": (ACKNOWLEDGED, IN_PROGRESS, REOPENED),
+    "callback": (RESOLVED,),
+    "close": (RESOLVED,),
+    "reopen": (RESOLVED, CLOSED),
+}
+
+
+def available_steps(case: Case) -> list[str]:
+    return [step for step, origins in STEPS_FROM.items() if case.status in origins]
+
+
+def _require(case: Case, step: str) -> None:
+    if case.status not in STEPS_FROM[step]:
+        raise ServiceError(_("This step is not possible while the case is %(status)s.",
+                             status=_status_label(case)))
+
+
+def _status_label(case: Case) -> str:
+    return (TicketStatus if isinstance(case, HotlineTicket) else ComplaintStatus).label_for(case.status)
+
+
+def _stamp(case: Case, user, step: str, text: str | None = None) -> None:
+    case.notes.append(CaseNote(kind=step, public=False, body=text or "", author_id=user.id))
+
+
+def _first_response(case: Case) -> None:
+    if case.first_response_at is None:
+        case.first_response_at = now()
+
+
+def _move(case: Case, user, step: str, status: str, text: str | None = None, answers: bool = True,
+          **fields) -> None:
+    """One lifecycle step: check it is allowed now, set the new status and fields, stamp the
+    timeline, commit. Steps that `answer` the customer count as the first response."""
+    _require(case, step)
+    with write_transaction():
+        case.status = status
+        for name, value in fields.items():
+            setattr(case, name, value)
+        if answers:
+            _first_response(case)
+        _stamp(case, user, step, text)
+        db.session.commit()
+
+
+def acknowledge(case: Case, user) -> None:
+    _move(case, user, "acknowledge", ACKNOWLEDGED)
+
+
+def start_work(case: Case, user) -> None:
+    _move(case, user, "start", IN_PROGRESS)
+
+
+def resolve(case: Case, user, resolution: str) -> None:
+    _require(case, "resolve")
+    resolution = (resolution or "").strip()
+    if not resolution:
+        raise ServiceError(_("Write how it was resolved."))
+    _move(case, user, "resolve", RESOLVED, resolution, resolution=resolution, resolved_at=now())
+
+
+def record_callback(case: Case, user, score: int | None, outcome: str) -> Visit | None:
+    """The satisfaction call-back (回访): a phone visit with a 1-5 score on the customer's
+    record (a ticket not yet linked to a customer keeps only the score)."""
+    _require(case, "callback")
+    if score is None or not 1 <= score <= 5:
+        raise ServiceError(_("Choose a score from %(low)d to %(high)d.", low=1, high=5))
+    with write_transaction():
+        visit = None if case.customer_id is None else Visit(customer_id=case.customer_id, dealer_id=case.dealer_id, staff_id=user.id,
+                      channel=VisitChannel.PHONE.value, purpose=VisitPurpose.FOLLOW_UP.value, happened_at=now(),
+                      summary=_("Call-back on %(number)s", number=case.number),
+                      outcome=(outcome or "").strip() or None, satisfaction=score)
+        if visit is not None:
+            db.session.add(visit)
+        case.satisfaction = score
+        _stamp(case, user, "callback", f"{score}/5 {(outcome or '').strip()}".strip())
+        db.session.commit()
+    return visit
+
+
+def close(case: Case, user, reason: str | None = None) -> None:
+    """Closing needs the call-back, or a recorded reason why none was possible."""
+    _require(case, "close")
+    reason = (reason or "").strip() or None
+    if case.satisfaction is None and not reason:
+        raise ServiceError(_("Record the call-back first, or say why no call-back was possible."))
+    _move(case, user, "close", CLOSED, reason, answers=False, closed_at=now(), close_reason=reason)
+
+
+def reopen(case: Case, user, reason: str) -> None:
+    _require(case, "reopen")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError(_("Say why it is reopened."))
+    _move(case, user, "reopen", REOPENED, reason, answers=False, resolved_at=None, closed_at=None,
+          satisfaction=None)
+
+
+def first_response_overdue(model, moment):
+    """SQL condition: a case of `model` still unanswered after its first-response deadline."""
+    return (model.first_response_at.is_(None) & model.first_response_due_at.is_not(None)
+            & (model.first_response_due_at < moment))
+
+
+def tracked(model):
+    """SQL condition: cases whose service levels count. A ticket turned into a complaint
+    hands its deadlines over to that complaint."""
+    return model.complaint_id.is_(None) if model is HotlineTicket else true()
+
+
+def severity_of(case: Case) -> str:
+    return getattr(case, "severity", None) or Severity.NORMAL.value
+
+
+def sweep(moment=None) -> tuple[int, int]:
+    """Give deadlines to cases without them, and hand every case whose dealer let the
+    first-response window pass to the maker's service desk. Returns (dated, escalated)."""
+    moment = moment or now()
+    dated = escalated = 0
+    with write_transaction():
+        for model in CASE_MODELS:
+            undated = db.session.scalars(select(model).where(model.first_response_due_at.is_(None))).all()
+            for case in undated:
+                due = sla.deadlines(case.received_at, severity_of(case))
+                case.first_response_due_at, case.resolution_due_at = due.first_response, due.resolution
+            db.session.flush()
+            overdue = db.session.scalars(select(model).where(
+                first_response_overdue(model, moment), tracked(model), model.escalated_at.is_(None),
+                model.status.in_(OPEN))).all()
+            for case in overdue:
+                _escalate(case, moment)
+            dated, escalated = dated + len(undated), escalated + len(overdue)
+        db.session.commit()
+    return dated, escalated
+
+
+def _escalate(case: Case, moment) -> None:
+    case.escalated_at = moment
+    if case.assigned_to is None or case.assigned_to.role == Role.DEALER.value:
+        case.assigned_to = _least_busy_clerk()
+    case.notes.append(CaseNote(kind="escalate", public=False, author_id=None,
+                               body=_("No first response before %(due)s: passed to the service desk.",
+                                      due=case.first_response_due_at.strftime("%Y-%m-%d %H:%M"))))
+
+
+def _least_busy_clerk() -> User | None:
+    """The active clerk with the fewest open complaints and tickets."""
+    complaints, tickets = (select(func.count(model.id)).where(model.assigned_to_id == User.id,
+                                                              model.status.in_(OPEN)).scalar_subquery()
+                           for model in CASE_MODELS)
+    return db.session.scalars(select(User).where(User.role == Role.CLERK.value, User.active.is_(True))
+                              .order_by(complaints + tickets, User.id)).first()
