@@ -9,6 +9,7 @@ from flask_login import current_user
 from admin_views.audit import AuditView
 from admin_views.base import BackOfficeIndexView
 from admin_views.cards import CardBatchView
+from admin_views.care import ServiceCalendarView
 from admin_views.formatters import code_labels
 from admin_views.catalog import ProductView
 from admin_views.intake import FeedbackCardView, HotlineTicketView
@@ -49,6 +50,8 @@ def init_app(app: Flask) -> Admin:
     setup = _l("Setup")
     admin.add_view(CustomerView(Customer, db, name=_l("Customers"), category=customers, endpoint="customer"))
     admin.add_view(OrderView(Order, db, name=_l("Orders"), category=customers, endpoint="order"))
+    admin.add_view(ServiceCalendarView(name=_l("Service calendar"), category=customers, endpoint="care",
+                                       url="/admin/care"))
     admin.add_view(ComplaintView(Complaint, db, name=_l("Complaints"), category=service, endpoint="complaint"))
     admin.add_link(MenuLink(name=_l("My queue"), url="/admin/complaint/queue/mine/", category=service))
     admin.add_link(MenuLink(name=_l("Repeating problems"), url="/admin/complaint/repeating/", category=service))

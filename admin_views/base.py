@@ -9,6 +9,7 @@ from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.form import rules
 from flask_admin.model.fields import AjaxSelectField
+from wtforms import SelectField
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -40,6 +41,13 @@ ACTION_OF_METHOD = {
 log = logging.getLogger(__name__)
 # Spreadsheets run cells that start with these as formulas.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """A cell value that spreadsheets show as text instead of running it as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def signed_in_user():
@@ -223,10 +231,16 @@ class BackOfficeModelView(ModelView):
 
     @staticmethod
     def _prefill_relations(form) -> None:
-        """`?customer=12` on a new-record page preselects that customer (if the user may see it)."""
+        """`?customer=12&purpose=maintenance` on a new-record page preselects that customer
+        (if the user may see it) and that choice (if it is one of the field's choices)."""
         for field in form:
-            if isinstance(field, AjaxSelectField) and request.args.get(field.name):
-                field.data = field.loader.get_one(request.args[field.name])
+            wanted = request.args.get(field.name)
+            if not wanted:
+                continue
+            if isinstance(field, AjaxSelectField):
+                field.data = field.loader.get_one(wanted)
+            elif isinstance(field, SelectField) and wanted in {str(choice[0]) for choice in field.choices or ()}:
+                field.data = wanted
 
     def edit_form(self, obj=None):
         return self._limit_fields(super().edit_form(obj))
@@ -281,10 +295,7 @@ class BackOfficeModelView(ModelView):
 
     # Export and history ---------------------------------------------------------------
     def get_export_value(self, model, name):
-        value = super().get_export_value(model, name)
-        if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-            return "'" + value
-        return value
+        return spreadsheet_safe(super().get_export_value(model, name))
 
     def history(self, record) -> list[AuditEntry]:
         """The record's audit entries, newest first, for those who may read the trail."""

@@ -44,6 +44,8 @@ def environment_settings() -> dict:
         "SLA_DAY_END": os.environ.get("SLA_DAY_END", "18:00"),
         "SLA_EXTRA_HOLIDAYS": os.environ.get("SLA_EXTRA_HOLIDAYS", ""),
         "SLA_EXTRA_WORKDAYS": os.environ.get("SLA_EXTRA_WORKDAYS", ""),
+        # Greeting holidays beside the lunar ones (crm.services.care), e.g. "国庆节:10-01,元旦:01-01".
+        "GREETING_HOLIDAYS": os.environ.get("GREETING_HOLIDAYS", ""),
         "REPEAT_COMPLAINT_THRESHOLD": int(os.environ.get("REPEAT_COMPLAINT_THRESHOLD", "3")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -1,4 +1,6 @@
 """Every page, public and back office, passes axe-core's WCAG 2.1 AA checks at phone and desktop widths."""
+from datetime import timedelta
+
 import pytest
 
 from crm.clock import now
@@ -16,7 +18,8 @@ ENDPOINTS = ["customer", "order", "complaint", "visit", "hotline_ticket", "feedb
 def archive(app, customer, product, dealer):
     """One record of every kind, so that lists, details and edit forms have content."""
     order = Order(order_number="SO-1", customer=customer, product=product, quantity=1, amount=9800,
-                  ordered_on=now().date())
+                  ordered_on=now().date() - timedelta(days=200), delivered_on=now().date() - timedelta(days=190))
+    customer.birthday = (now() + timedelta(days=3)).date().replace(year=1985)
     db.session.add_all([
         order,
         Visit(customer=customer, dealer=dealer, channel="home_visit", purpose="maintenance", happened_at=now(),
@@ -35,7 +38,8 @@ def archive(app, customer, product, dealer):
 
 def back_office_pages() -> list[str]:
     pages = ["/admin/", "/admin/audit/", "/admin/audit/details/?id=1", "/account/password",
-             "/admin/card_batch/print/?id=1", "/admin/complaint/repeating/"]
+             "/admin/card_batch/print/?id=1", "/admin/complaint/repeating/", "/admin/care/",
+             "/admin/care/?list=birthdays&days=30", "/admin/care/?list=holiday"]
     for endpoint in ENDPOINTS:
         pages += [f"/admin/{endpoint}/", f"/admin/{endpoint}/new/", f"/admin/{endpoint}/details/?id=1",
                   f"/admin/{endpoint}/edit/?id=1"]

@@ -1,0 +1,115 @@
+"""The service calendar page: maintenance due, birthdays and holiday greetings, each row
+with a one-click "record visit", and an SMS campaign export of the consenting customers."""
+import csv
+import io
+from itertools import islice
+
+from flask import Response, flash, request, stream_with_context, url_for
+from flask_admin import BaseView, expose
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from admin_views.base import deny_or_login, signed_in_user, spreadsheet_safe
+from crm import access
+from crm.extensions import db
+from crm.models import Dealer
+from crm.models.choices import VisitChannel, VisitPurpose
+from crm.phones import display_phone
+from crm.services import care
+
+PAGE_SIZE = 50
+# Each list: its title, and the purpose and channel of the visit its rows record.
+LISTS = {
+    "maintenance": (_l("Maintenance due"), VisitPurpose.MAINTENANCE.value, VisitChannel.HOME_VISIT.value),
+    "birthdays": (_l("Birthdays"), VisitPurpose.BIRTHDAY.value, VisitChannel.PHONE.value),
+    "holiday": (_l("Holiday greetings"), VisitPurpose.HOLIDAY.value, VisitChannel.PHONE.value),
+}
+
+
+class ServiceCalendarView(BaseView):
+    """Needs the customer list right; dealers see their own customers (crm.services.care)."""
+
+    def is_accessible(self) -> bool:
+        return access.can(signed_in_user(), access.LIST, "customer")
+
+    def inaccessible_callback(self, name, **kwargs):
+        return deny_or_login()
+
+    @expose("/")
+    def index(self):
+        choice = self._choice()
+        page = _int(request.args.get("page"), 0, 0, 10_000)
+        rows = list(islice(self._rows(choice), page * PAGE_SIZE, (page + 1) * PAGE_SIZE + 1))
+        user = signed_in_user()
+        return self.render(
+            "admin/service_calendar.html", choice=choice, lists=LISTS, windows=care.WINDOWS,
+            holidays=care.holidays(), rows=rows[:PAGE_SIZE], page=page, more=len(rows) > PAGE_SIZE,
+            visit_kind=LISTS[choice["list"]][1:], may_record=access.can(user, access.CREATE, "visit"),
+            may_export=access.can(user, access.EXPORT, "customer"), picks_dealer=not access.is_dealer(user))
+
+    @expose("/campaign.csv")
+    def campaign_export(self):
+        """The list's consenting customers, for an SMS campaign."""
+        if not access.can(signed_in_user(), access.EXPORT, "customer"):
+            return deny_or_login()
+        choice = self._choice()
+        rows = care.for_campaign(self._rows(choice))
+        filename = f"campaign-{choice['list']}-{care.today():%Y%m%d}.csv"
+        return Response(stream_with_context(_csv_lines(rows)), mimetype="text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+    def page_url(self, **changes) -> str:
+        args = {key: value for key, value in request.args.items() if value}
+        args.update(changes)
+        return url_for(".index", **{key: value for key, value in args.items() if value not in (None, "")})
+
+    def _choice(self) -> dict:
+        holidays = {holiday.key: holiday for holiday in care.holidays()}
+        chosen = request.args.get("list")
+        holiday_key = request.args.get("holiday")
+        return {
+            "list": chosen if chosen in LISTS else "maintenance",
+            "days": _int(request.args.get("days"), care.WINDOWS[0], 1, 366),
+            "holiday": holidays.get(holiday_key) or next(iter(holidays.values())),
+            "dealer": self._dealer(request.args.get("dealer", "").strip()),
+            "dealer_code": request.args.get("dealer", "").strip()[:32],
+        }
+
+    def _dealer(self, code: str):
+        if not code or access.is_dealer(signed_in_user()):
+            return None
+        dealer = db.session.scalar(select(Dealer).where(Dealer.code == code.upper()))
+        if dealer is None:
+            flash(_("No dealer has the code %(code)s; showing all dealers.", code=code[:32]), "error")
+        return dealer
+
+    def _rows(self, choice):
+        user, dealer_id = signed_in_user(), choice["dealer"].id if choice["dealer"] else None
+        if choice["list"] == "birthdays":
+            return care.birthdays(user, choice["days"], dealer_id)
+        if choice["list"] == "holiday":
+            return care.holiday_greetings(user, choice["holiday"], dealer_id)
+        return care.maintenance_due(user, choice["days"], dealer_id)
+
+
+def _csv_lines(rows):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    yield "\ufeff"  # Excel opens UTF-8 with a byte-order mark as UTF-8
+    writer.writerow([_("Name"), _("Mobile"), _("Dealer"), _("Date"), _("Reason")])
+    for count, row in enumerate(rows, 1):
+        writer.writerow([spreadsheet_safe(value) for value in (
+            row.name, display_phone(row.mobile), row.dealer or "", row.due_on.isoformat(), str(row.reason))])
+        if count % 500 == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _int(text, default: int, low: int, high: int) -> int:
+    try:
+        return min(max(int(text), low), high)
+    except (TypeError, ValueError):
+        return default
