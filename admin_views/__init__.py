@@ -1,16 +1,15 @@
 """The back office: Flask-Admin views over the domain models."""
 from flask import Blueprint, Flask
-from flask_admin import Admin, expose
+from flask_admin import Admin
 from flask_admin.menu import MenuLink
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 
 from admin_views.audit import AuditView
-from admin_views.base import BackOfficeIndexView
 from admin_views.cards import CardBatchView
+from admin_views.dashboard import DashboardView
 from admin_views.care import ServiceCalendarView
-from admin_views.formatters import code_labels
+from admin_views.formatters import code_labels, duration, figure
 from admin_views.catalog import ProductView
 from admin_views.intake import FeedbackCardView, HotlineTicketView
 from admin_views.parties import CustomerView, DealerView
@@ -20,15 +19,6 @@ from admin_views.users import UserView
 from crm.extensions import db
 from crm.models import AuditEntry, CardBatch, Complaint, Customer, Dealer, FeedbackCard, HotlineTicket, Order, Product, User, Visit
 from crm.phones import display_phone
-from crm.services import repeats
-from crm.services.dashboard import headline_figures
-
-
-class DashboardView(BackOfficeIndexView):
-    @expose("/")
-    def index(self):
-        return self.render("admin/dashboard.html", figures=headline_figures(current_user),
-                           repeating=repeats.repeating_problems(current_user, 30))
 
 
 def init_app(app: Flask) -> Admin:
@@ -37,6 +27,8 @@ def init_app(app: Flask) -> Admin:
                                      static_folder="static", static_url_path="/admin-assets"))
     app.jinja_env.globals["labels"] = code_labels
     app.jinja_env.filters["phone"] = display_phone
+    app.jinja_env.filters["duration"] = duration
+    app.jinja_env.filters["figure"] = figure
     admin = Admin(
         app,
         name=_l("Lifelong"),

@@ -10,6 +10,7 @@ from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.form import rules
 from flask_admin.model.fields import AjaxSelectField
 from wtforms import SelectField
+from wtforms.validators import DataRequired, InputRequired, Optional
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -60,6 +61,18 @@ def deny_or_login():
     if user is None or not user.is_authenticated:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     abort(403)
+
+
+def _honour_optional(form):
+    """Flask-Admin adds InputRequired to every NOT NULL column, even when form_args makes the
+    field Optional because the server fills it in (a visit's time, say): the browser then
+    refuses to submit the empty field. Optional wins."""
+    for field in form:
+        if any(isinstance(check, Optional) for check in field.validators):
+            field.validators = [check for check in field.validators
+                                if not isinstance(check, (InputRequired, DataRequired))]
+            field.flags.required = False
+    return form
 
 
 class OptionalField(rules.Field):
@@ -251,7 +264,7 @@ class BackOfficeModelView(ModelView):
         for name in names:
             if name not in allowed:
                 del form[name]
-        return form
+        return _honour_optional(form)
 
     def validate_form(self, form) -> bool:
         """Flask-Admin quietly empties an optional relationship whose id it cannot find; a

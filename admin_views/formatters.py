@@ -2,12 +2,15 @@
 from types import SimpleNamespace
 
 from flask_babel import format_date, format_decimal
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from crm.models.choices import (
+    AcquisitionChannel,
     AuditAction,
     ComplaintCategory,
     ComplaintStatus,
+    HouseholdStage,
     NoteKind,
     Severity,
     TicketStatus,
@@ -42,6 +45,8 @@ def moment(_view, _context, model, name):
 # Translated labels of stored codes, for templates that show related records.
 code_labels = SimpleNamespace(
     visit_channel=VisitChannel.label_for,
+    household_stage=HouseholdStage.label_for,
+    acquisition_channel=AcquisitionChannel.label_for,
     visit_purpose=VisitPurpose.label_for,
     complaint_category=ComplaintCategory.label_for,
     complaint_status=ComplaintStatus.label_for,
@@ -55,3 +60,18 @@ code_labels = SimpleNamespace(
     step_button={"acknowledge": _l("Acknowledge"), "start": _l("Start work"), "resolve": _l("Resolve"),
                  "callback": _l("Record the call-back"), "close": _l("Close"), "reopen": _l("Reopen")}.get,
 )
+
+
+def duration(hours: float | None) -> str:
+    """A service time the way a manager reads it: minutes, hours or days."""
+    if hours is None:
+        return "–"
+    if hours < 1:
+        return _("%(n)d min", n=round(hours * 60))
+    if hours < 48:
+        return _("%(n)s h", n=format_decimal(round(hours, 1), format="#,##0.#"))
+    return _("%(n)s days", n=format_decimal(round(hours / 24, 1), format="#,##0.#"))
+
+
+def figure(value: float | None, pattern: str = "#,##0.#") -> str:
+    return "–" if value is None else format_decimal(value, format=pattern)

@@ -157,3 +157,11 @@ def test_short_password_is_refused(admin_client):
     response = admin_client.post("/admin/user/new/", data={"username": "c9", "role": "clerk", "active": "y",
                                                            "password": "short"}, headers=EN)
     assert "Use at least 8 characters." in field_error(response.get_data(as_text=True), "password")
+
+
+@pytest.mark.parametrize("endpoint, field", [("visit", "happened_at"), ("complaint", "received_at"),
+                                             ("hotline_ticket", "received_at")])
+def test_times_the_server_fills_in_are_not_required_in_the_browser(clerk_client, endpoint, field):
+    page = clerk_client.get(f"/admin/{endpoint}/new/").get_data(as_text=True)
+    tag = re.search(rf'<input[^>]*name="{field}"[^>]*>', page).group(0)
+    assert "required" not in tag

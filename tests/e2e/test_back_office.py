@@ -92,3 +92,42 @@ def test_a_user_can_sign_out_from_the_403_page(live_server, phone_page, app, dea
     assert page.get_by_role("heading", name="您没有权限打开此页面").is_visible()
     page.get_by_role("button", name="退出登录").click()
     page.wait_for_url(f"{live_server}/login")
+
+
+def test_the_dashboard_draws_the_weekly_chart_without_script_errors(live_server, desktop_page, app, customer):
+    from crm.clock import now
+    from crm.models import Complaint
+
+    db.session.add(Complaint(number="TS-CHART", customer=customer, category="delivery", description="x",
+                             received_at=now()))
+    db.session.commit()
+    make_user("clerk", "clerk")
+    errors = []
+    desktop_page.on("pageerror", lambda error: errors.append(str(error)))
+    sign_in(desktop_page, live_server, "clerk")
+    desktop_page.wait_for_function("window.Chart && Chart.getChart('weekly-chart') !== undefined")
+    drawn = desktop_page.evaluate("Chart.getChart('weekly-chart').data.datasets.map(d => [d.label, d.data.at(-1)])")
+    assert drawn == [["送货", 1]] and errors == []
+
+
+def test_a_dealer_records_a_birthday_greeting_from_the_service_calendar(live_server, phone_page, app, dealer):
+    from datetime import timedelta
+
+    from crm.clock import today
+    from crm.models import Visit
+
+    person = Customer(name="周洁", mobile="+8613900001234", dealer=dealer, status="actual", consent_to_contact=True,
+                      birthday=(today() + timedelta(days=2)).replace(year=1988))
+    db.session.add(person)
+    db.session.commit()
+    make_user("dealer1", "dealer", dealer=dealer)
+    page = phone_page
+    sign_in(page, live_server, "dealer1")
+    page.goto(f"{live_server}/admin/care/?list=birthdays&days=7")
+    page.get_by_role("link", name="记录回访 · 周洁").click()
+    page.get_by_label("摘要").fill("电话祝福生日")
+    page.get_by_role("button", name="保存", exact=True).click()
+    page.wait_for_url(f"{live_server}/admin/care/?list=birthdays&days=7")
+    db.session.rollback()
+    visit = db.session.scalar(select(Visit).where(Visit.customer_id == person.id))
+    assert (visit.purpose, visit.channel, visit.summary) == ("birthday", "phone", "电话祝福生日")
