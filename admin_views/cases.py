@@ -76,6 +76,12 @@ class CaseMixin:
 
     details_template = "admin/case_details.html"
 
+    def _handle_view(self, name, **kwargs):
+        refused = super()._handle_view(name, **kwargs)
+        if refused is None and name in ("index_view", "details_view"):
+            lifecycle.escalate_on_read()
+        return refused
+
     def available_steps(self, case):
         return lifecycle.available_steps(case) if self.may("edit") else []
 

@@ -6,13 +6,14 @@ from flask_login import current_user
 from admin_views.base import BackOfficeIndexView
 from crm.models import Customer
 from crm.models.choices import OPEN_COMPLAINT_STATUSES, ComplaintCategory, Severity
-from crm.services import dashboard, repeats
+from crm.services import dashboard, lifecycle, repeats
 
 
 class DashboardView(BackOfficeIndexView):
     @expose("/")
     def index(self):
         user = current_user
+        lifecycle.escalate_on_read()
         days = request.args.get("days", type=int)
         days = days if days in dashboard.PERIODS else dashboard.PERIODS[1]
         since = dashboard.period_start(days)

@@ -20,6 +20,23 @@ def _flag(name: str, default: bool) -> bool:
     return os.environ.get(name, "1" if default else "0").strip().lower() in ("1", "true", "yes", "on")
 
 
+def parse_sla_targets(text: str) -> dict[str, tuple[float, int]]:
+    """SLA_TARGETS such as "critical=4h/3d,high=8h/5d": per severity, the first response in
+    business hours and the resolution in working days. A typo stops the start-up with the
+    entry named, rather than silently keeping the defaults."""
+    targets = {}
+    for entry in filter(None, (part.strip() for part in text.split(","))):
+        severity, _, spec = entry.partition("=")
+        try:
+            hours, days = spec.strip().lower().split("/")
+            if not (hours.endswith("h") and days.endswith("d")):
+                raise ValueError
+            targets[severity.strip()] = (float(hours[:-1]), int(days[:-1]))
+        except ValueError:
+            raise ValueError(f"SLA_TARGETS: cannot read {entry!r}; write it like critical=4h/3d") from None
+    return targets
+
+
 def environment_settings() -> dict:
     """Settings for this process, from its environment. LIFELONG_ENV=production hardens them."""
     env_name = os.environ.get("LIFELONG_ENV", "development")
@@ -40,6 +57,7 @@ def environment_settings() -> dict:
         # The address printed feedback cards point to, e.g. https://fankui.example.cn (default: this request's).
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "").rstrip("/"),
         # Business time for complaint deadlines (crm.services.sla); dates are comma-separated ISO dates.
+        "SLA_TARGETS": parse_sla_targets(os.environ.get("SLA_TARGETS", "")),
         "SLA_DAY_START": os.environ.get("SLA_DAY_START", "09:00"),
         "SLA_DAY_END": os.environ.get("SLA_DAY_END", "18:00"),
         "SLA_EXTRA_HOLIDAYS": os.environ.get("SLA_EXTRA_HOLIDAYS", ""),

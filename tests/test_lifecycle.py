@@ -193,3 +193,38 @@ def test_every_clerk_step_is_recorded_in_the_audit_trail(complaint, clerk):
     assert any(entry.changes.get("status") == ["new", "acknowledged"] for entry in entries)
     assert db.session.scalar(select(CaseNote).where(CaseNote.kind == "acknowledge")) is not None
     assert db.session.get(User, clerk.id) is not None
+
+
+@pytest.fixture
+def overdue_with_dealer(complaint):
+    dealer_user = make_user("dealer1", "dealer", dealer=complaint.dealer)
+    complaint.assigned_to = dealer_user
+    complaint.received_at = now() - timedelta(days=3)
+    complaint.first_response_due_at = now() - timedelta(hours=1)
+    db.session.commit()
+    return complaint
+
+
+@pytest.mark.parametrize("page", ["/admin/complaint/", "/admin/complaint/details/?id={id}", "/admin/"])
+def test_reading_a_list_escalates_what_the_sweep_has_not_yet(clerk_client, overdue_with_dealer, page):
+    clerk_client.get(page.format(id=overdue_with_dealer.id))
+    db.session.refresh(overdue_with_dealer)
+    clerk = db.session.scalar(select(User).where(User.username == "clerk"))
+    assert overdue_with_dealer.escalated_at is not None and overdue_with_dealer.assigned_to_id == clerk.id
+
+
+def test_escalation_on_read_is_recorded_as_automatic_not_as_the_reader(clerk_client, overdue_with_dealer):
+    from crm.models import AuditEntry
+
+    clerk_client.get("/admin/complaint/")
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.record_type == "complaint")).all()
+    escalation = next(entry for entry in entries if "escalated_at" in entry.changes)
+    assert escalation.actor.startswith("command: automatic escalation") and escalation.actor_id is None
+
+
+def test_reading_with_nothing_overdue_writes_nothing(clerk_client, complaint):
+    from tests.conftest import recorded_statements
+
+    with recorded_statements(db.engine) as statements:
+        clerk_client.get("/admin/complaint/")
+    assert not [sql for sql in statements if sql.lstrip().upper().startswith(("UPDATE", "INSERT"))]

@@ -55,3 +55,17 @@ def test_targets_and_hours_are_configurable(app, monkeypatch):
     monkeypatch.setitem(app.config, "SLA_DAY_START", "08:00")
     due = sla.deadlines(datetime(2026, 11, 25, 7, 0), "critical")
     assert due.first_response == datetime(2026, 11, 25, 10, 0)
+
+
+def test_targets_are_read_from_the_environment():
+    from crm.config import parse_sla_targets
+
+    assert parse_sla_targets("critical=2h/2d, high=8h/5d") == {"critical": (2.0, 2), "high": (8.0, 5)}
+    assert parse_sla_targets("") == {}
+
+
+def test_a_misspelt_target_stops_the_start_up_naming_it():
+    from crm.config import parse_sla_targets
+
+    with pytest.raises(ValueError, match="critical=4/3"):
+        parse_sla_targets("critical=4/3")

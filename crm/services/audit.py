@@ -27,7 +27,8 @@ _command: ContextVar[str | None] = ContextVar("audit_command", default=None)
 
 @contextmanager
 def acting_as_command(name: str):
-    """Attribute changes made inside the block to a command-line command."""
+    """Attribute changes made inside the block to a command (the command line, or the system
+    acting on its own during a request, such as escalation on read), not to a person."""
     token = _command.set(name)
     try:
         yield
@@ -42,10 +43,10 @@ def remember_actor(user) -> None:
 
 
 def _actor() -> tuple[int | None, str, str | None]:
-    if has_request_context():
+    command = _command.get()
+    if has_request_context() and not command:
         actor_id, name = getattr(g, "audit_actor", (None, "public"))
         return actor_id, name, request.remote_addr
-    command = _command.get()
     return None, f"command: {command or 'unknown'} ({getpass.getuser()})", None
 
 

@@ -9,7 +9,7 @@ from crm.database import write_transaction
 from crm.extensions import db
 from crm.models import CaseNote, Complaint, HotlineTicket, User, Visit
 from crm.models.choices import ComplaintStatus, Role, Severity, TicketStatus, VisitChannel, VisitPurpose
-from crm.services import sla
+from crm.services import audit, sla
 from crm.services.errors import ServiceError
 
 NEW, ACKNOWLEDGED, IN_PROGRESS, RESOLVED, CLOSED, REOPENED = (
@@ -140,22 +140,46 @@ def sweep(moment=None) -> tuple[int, int]:
     """Give deadlines to cases without them, and hand every case whose dealer let the
     first-response window pass to the maker's service desk. Returns (dated, escalated)."""
     moment = moment or now()
-    dated = escalated = 0
+    dated = 0
     with write_transaction():
         for model in CASE_MODELS:
             undated = db.session.scalars(select(model).where(model.first_response_due_at.is_(None))).all()
             for case in undated:
                 due = sla.deadlines(case.received_at, severity_of(case))
                 case.first_response_due_at, case.resolution_due_at = due.first_response, due.resolution
-            db.session.flush()
-            overdue = db.session.scalars(select(model).where(
-                first_response_overdue(model, moment), tracked(model), model.escalated_at.is_(None),
-                model.status.in_(OPEN))).all()
-            for case in overdue:
-                _escalate(case, moment)
-            dated, escalated = dated + len(undated), escalated + len(overdue)
+            dated += len(undated)
+        db.session.flush()
+        escalated = _escalate_overdue(moment)
         db.session.commit()
     return dated, escalated
+
+
+def escalate_on_read(moment=None) -> int:
+    """Escalation when a list, queue or dashboard is read, so that they are right even if the
+    scheduled sweep has not run yet. One indexed lookup when nothing is due."""
+    moment = moment or now()
+    if not any(db.session.scalar(select(model.id).where(_awaiting_escalation(model, moment)).limit(1))
+               for model in CASE_MODELS):
+        return 0
+    db.session.commit()  # end the read transaction, so that the write lock is taken from the start
+    with write_transaction(), audit.acting_as_command("automatic escalation"):
+        escalated = _escalate_overdue(moment)
+        db.session.commit()
+    return escalated
+
+
+def _awaiting_escalation(model, moment):
+    return (first_response_overdue(model, moment) & tracked(model) & model.escalated_at.is_(None)
+            & model.status.in_(OPEN))
+
+
+def _escalate_overdue(moment) -> int:
+    count = 0
+    for model in CASE_MODELS:
+        for case in db.session.scalars(select(model).where(_awaiting_escalation(model, moment))).all():
+            _escalate(case, moment)
+            count += 1
+    return count
 
 
 def _escalate(case: Case, moment) -> None:
