@@ -36,7 +36,7 @@ ACTION_OF_METHOD = {
     "index_view": access.LIST, "details_view": access.VIEW, "create_view": access.CREATE,
     "edit_view": access.EDIT, "delete_view": access.DELETE, "export": access.EXPORT,
     "ajax_update": access.EDIT, "add_note": access.RESPOND, "link_customer": access.LINK,
-    "print_cards": access.VIEW, "make_complaint": access.EDIT, "case_step": access.EDIT,
+    "print_cards": access.VIEW, "make_complaint": access.EDIT, "case_step": access.RESPOND,
     "my_queue": access.LIST, "repeating": access.LIST,
 }
 log = logging.getLogger(__name__)

@@ -19,6 +19,7 @@ from crm.phones import display_phone
 from crm.services import care
 
 PAGE_SIZE = 50
+PAGE_ARGS = ("list", "days", "holiday", "dealer", "page")  # the only arguments links carry on
 # Each list: its title, and the purpose and channel of the visit its rows record.
 LISTS = {
     "maintenance": (_l("Maintenance due"), VisitPurpose.MAINTENANCE.value, VisitChannel.HOME_VISIT.value),
@@ -60,9 +61,13 @@ class ServiceCalendarView(BaseView):
                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
     def page_url(self, **changes) -> str:
-        args = {key: value for key, value in request.args.items() if value}
+        args = {key: request.args.get(key) for key in PAGE_ARGS}
         args.update(changes)
         return url_for(".index", **{key: value for key, value in args.items() if value not in (None, "")})
+
+    def export_url(self) -> str:
+        return url_for(".campaign_export", **{key: request.args[key] for key in PAGE_ARGS
+                                              if request.args.get(key) and key != "page"})
 
     def _choice(self) -> dict:
         holidays = {holiday.key: holiday for holiday in care.holidays()}
@@ -70,7 +75,7 @@ class ServiceCalendarView(BaseView):
         holiday_key = request.args.get("holiday")
         return {
             "list": chosen if chosen in LISTS else "maintenance",
-            "days": _int(request.args.get("days"), care.WINDOWS[0], 1, 366),
+            "days": days if (days := request.args.get("days", type=int)) in care.WINDOWS else care.WINDOWS[0],
             "holiday": holidays.get(holiday_key) or next(iter(holidays.values())),
             "dealer": self._dealer(request.args.get("dealer", "").strip()),
             "dealer_code": request.args.get("dealer", "").strip()[:32],

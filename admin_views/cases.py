@@ -71,8 +71,8 @@ def sla_cell(_view, _context, model, _name):
 
 
 class CaseMixin:
-    """Steps, notes and queues for a view over a case model. Steps need "edit", notes
-    "respond" (see crm.access)."""
+    """Steps, notes and queues for a view over a case model. Steps and notes need "respond"
+    (see crm.access): the dealer answers first, the service desk when it escalates."""
 
     details_template = "admin/case_details.html"
 
@@ -83,7 +83,7 @@ class CaseMixin:
         return refused
 
     def available_steps(self, case):
-        return lifecycle.available_steps(case) if self.may("edit") else []
+        return lifecycle.available_steps(case) if self.may("respond") else []
 
     def filtered_url(self, filter_class, value: str) -> str:
         index = next(i for i, flt in enumerate(self._filters) if isinstance(flt, filter_class))

@@ -43,7 +43,7 @@ METHODS = {
     "edit_view": ("edit", True), "delete_view": ("delete", True), "action_view": ("delete", True),
     "export": ("export", False), "ajax_update": ("edit", True), "add_note": ("respond", True),
     "link_customer": ("link", True), "ajax_lookup": ("lookup", False), "print_cards": ("view", True),
-    "make_complaint": ("edit", True), "case_step": ("edit", True), "my_queue": ("list", False),
+    "make_complaint": ("edit", True), "case_step": ("respond", True), "my_queue": ("list", False),
     "repeating": ("list", False),
 }
 

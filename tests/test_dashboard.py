@@ -34,11 +34,12 @@ def archive(app, dealer, other_dealer, monkeypatch):
         db.session.add(Order(order_number=f"SO-{number}", customer=customer, dealer=customer.dealer,
                              ordered_on=ordered_on))
 
-    def complaint(number, customer, category, severity, status, received, due, answered=None, resolved=None):
+    def complaint(number, customer, category, severity, status, received, due, answered=None, resolved=None,
+                  satisfaction=None):
         db.session.add(Complaint(number=number, customer=customer, dealer=customer.dealer, category=category,
                                  severity=severity, status=status, description="x", received_at=at(received),
                                  first_response_due_at=at(due), first_response_at=answered and at(answered),
-                                 resolved_at=resolved and at(resolved)))
+                                 resolved_at=resolved and at(resolved), satisfaction=satisfaction))
 
     # Own dealership: answered in 2 h (in time), in 6 h (late, resolved in 48 h), not yet (past due).
     complaint("A1", own_1, "delivery", "normal", "acknowledged", "2026-11-20 09:00", "2026-11-21 09:00",
@@ -48,7 +49,7 @@ def archive(app, dealer, other_dealer, monkeypatch):
     complaint("A3", own_2, "delivery", "normal", "new", "2026-11-24 10:00", "2026-11-25 10:00")
     # Other dealership: answered in 1 h (in time, resolved in 48 h); one not yet due; one long ago.
     complaint("B1", other, "installation", "high", "closed", "2026-11-01 09:00", "2026-11-02 09:00",
-              answered="2026-11-01 10:00", resolved="2026-11-03 09:00")
+              answered="2026-11-01 10:00", resolved="2026-11-03 09:00", satisfaction=4)
     complaint("B2", other, "delivery", "normal", "new", "2026-11-25 11:00", "2026-11-26 11:00")
     complaint("B0", other, "price", "low", "closed", "2026-01-05 09:00", "2026-01-06 09:00",
               answered="2026-01-05 10:00")
@@ -84,6 +85,7 @@ def test_service_figures_for_the_clerk(archive):
     assert figures.answered_in_time_percent == 50
     assert figures.median_first_response_hours == 2  # of 2 h, 6 h, 1 h
     assert figures.median_resolution_hours == 48
+    assert figures.callback_satisfaction == 4  # B1's call-back
 
 
 def test_service_figures_for_the_dealer(archive):
@@ -92,6 +94,7 @@ def test_service_figures_for_the_dealer(archive):
     assert figures.answered_in_time_percent == pytest.approx(33.33, abs=0.01)
     assert figures.median_first_response_hours == 4  # of 2 h and 6 h
     assert figures.median_resolution_hours == 48
+    assert figures.callback_satisfaction is None
 
 
 def test_satisfaction_and_nps_over_all_cards(archive):
@@ -140,7 +143,7 @@ def test_the_page_shows_the_dealer_their_own_figures(archive, app, other_dealer)
     client = app.test_client()
     log_in(client, "dealer1")
     page = client.get("/admin/?days=90", headers={"Accept-Language": "en"}).get_data(as_text=True)
-    assert "1 of 3" in page and "33%" in page and "3.75" not in page
+    assert "1 of 3" in page and "33%" in page and "3.8" in page  # own satisfaction 3.75, everyone's 3.4
     assert other_dealer.code not in page
     assert "chart.umd.min.js" in page and 'id="weekly-chart-data"' in page
 

@@ -179,3 +179,18 @@ def test_the_campaign_export_is_scoped_for_dealers(dealer_client, dealer, other_
 def test_anonymous_visitors_are_sent_to_login(client):
     assert client.get("/admin/care/").status_code == 302
     assert client.get("/admin/care/campaign.csv").status_code == 302
+
+
+def test_links_carry_only_the_calendars_own_arguments(clerk_client, dealer):
+    add_customer("王芳", "+8613800000001", dealer, birthday=date(1980, 11, 26))
+    response = clerk_client.get("/admin/care/?list=birthdays&days=7&_method=POST&_external=1&_anchor=x")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'campaign.csv?list=birthdays&amp;days=7"' in page
+    assert 'care/?list=holiday&amp;days=7"' in page
+
+
+def test_only_the_offered_periods_are_used(clerk_client, dealer):
+    add_customer("明年", "+8613800000001", dealer, birthday=date(1980, 11, 20))
+    page = clerk_client.get("/admin/care/?list=birthdays&days=366").get_data(as_text=True)
+    assert '<option value="7" selected>' in page and "明年" not in page

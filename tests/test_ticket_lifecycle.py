@@ -139,3 +139,12 @@ def test_the_status_page_follows_the_steps(client, clerk, ticket):
     assert codes() == ["received", "assigned", "resolved"]
     lifecycle.reopen(ticket, clerk, "又坏了")
     assert codes() == ["received", "assigned"]
+
+
+def test_an_answered_ticket_becomes_a_complaint_that_counts_the_answer(clerk, ticket):
+    lifecycle.acknowledge(ticket, clerk)
+    ticket.topic = "complaint"
+    db.session.commit()
+    complaint = intake.complaint_from_ticket(ticket, clerk)
+    assert complaint.first_response_at == ticket.first_response_at and complaint.assigned_to_id == clerk.id
+    assert lifecycle.sweep(complaint.first_response_due_at + timedelta(hours=1)) == (0, 0)

@@ -39,6 +39,7 @@ class ServiceFigures:
     answer_due: int  # answered, or past the first-response deadline: the ones that count
     median_first_response_hours: float | None
     median_resolution_hours: float | None
+    callback_satisfaction: float | None = None  # mean call-back score (1-5) of these complaints
 
     @property
     def answered_in_time_percent(self) -> float | None:
@@ -98,13 +99,18 @@ def open_complaints(user) -> dict[tuple[str, str], int]:
 
 
 def service_figures(user, since: datetime) -> ServiceFigures:
+    """Times are clock hours from receipt; cases not yet answered or resolved are left out
+    of the medians (and counted against the target once their deadline has passed)."""
     query = access.scope(select(Complaint.received_at, Complaint.first_response_at, Complaint.first_response_due_at,
-                                Complaint.resolved_at).where(Complaint.received_at >= since), Complaint, user)
+                                Complaint.resolved_at, Complaint.satisfaction)
+                         .where(Complaint.received_at >= since), Complaint, user)
     moment = now()
     received = in_time = due = 0
-    first_responses, resolutions = [], []
-    for received_at, answered_at, answer_due_at, resolved_at in db.session.execute(query):
+    first_responses, resolutions, scores = [], [], []
+    for received_at, answered_at, answer_due_at, resolved_at, score in db.session.execute(query):
         received += 1
+        if score is not None:
+            scores.append(score)
         if answered_at is not None:
             first_responses.append(_hours(answered_at - received_at))
         if resolved_at is not None:
@@ -114,7 +120,8 @@ def service_figures(user, since: datetime) -> ServiceFigures:
         if answered_at is not None or answer_due_at < moment:
             due += 1
             in_time += answered_at is not None and answered_at <= answer_due_at
-    return ServiceFigures(received, in_time, due, _median(first_responses), _median(resolutions))
+    return ServiceFigures(received, in_time, due, _median(first_responses), _median(resolutions),
+                          sum(scores) / len(scores) if scores else None)
 
 
 def weekly_complaints(user, weeks: int = CHART_WEEKS) -> WeeklyChart:

@@ -220,7 +220,11 @@ def complaint_from_ticket(ticket: HotlineTicket, user=None) -> Complaint:
             channel=ComplaintChannel.WEB.value if ticket.channel == TicketChannel.WEB.value
             else ComplaintChannel.HOTLINE.value,
             category="other", severity="normal", status=ComplaintStatus.NEW.value,
-            description=ticket.description, received_at=ticket.received_at)
+            description=ticket.description, received_at=ticket.received_at,
+            # What already happened on the ticket counts for the complaint: an answer given,
+            # an escalation made, the person responsible.
+            first_response_at=ticket.first_response_at, escalated_at=ticket.escalated_at,
+            assigned_to_id=ticket.assigned_to_id)
         records.prepare(complaint)
         ticket.complaint = complaint
         if ticket.status in (TicketStatus.NEW.value, TicketStatus.ACKNOWLEDGED.value, TicketStatus.REOPENED.value):

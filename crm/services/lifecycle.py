@@ -2,7 +2,7 @@
 with who and when and written to the case's timeline, and the escalation of unanswered
 cases to the maker's service desk."""
 from flask_babel import gettext as _
-from sqlalchemy import func, select, true
+from sqlalchemy import func, inspect, select, true
 
 from crm.clock import now
 from crm.database import write_transaction
@@ -30,13 +30,30 @@ STEPS_FROM = {
 
 
 def available_steps(case: Case) -> list[str]:
-    return [step for step, origins in STEPS_FROM.items() if case.status in origins]
+    return [step for step in STEPS_FROM if _possible(case, step)]
 
 
-def _require(case: Case, step: str) -> None:
-    if case.status not in STEPS_FROM[step]:
-        raise ServiceError(_("This step is not possible while the case is %(status)s.",
-                             status=_status_label(case)))
+def _possible(case: Case, step: str) -> bool:
+    return case.status in STEPS_FROM[step] and not (step == "callback" and case.satisfaction is not None)
+
+
+def _require(case: Case, step: str, check=None) -> None:
+    """Lock the case's row (PostgreSQL; SQLite's write lock is taken at BEGIN), then check
+    that the step is possible in the state the case has now, not when the page was drawn.
+    A refusal ends the transaction, releasing the lock."""
+    if inspect(case).persistent:
+        db.session.refresh(case, with_for_update=True)
+    try:
+        if step == "callback" and case.satisfaction is not None and case.status in STEPS_FROM[step]:
+            raise ServiceError(_("The call-back is already recorded."))
+        if not _possible(case, step):
+            raise ServiceError(_("This step is not possible while the case is %(status)s.",
+                                 status=_status_label(case)))
+        if check is not None:
+            check()
+    except ServiceError:
+        db.session.rollback()
+        raise
 
 
 def _status_label(case: Case) -> str:
@@ -53,12 +70,14 @@ def _first_response(case: Case) -> None:
 
 
 def _move(case: Case, user, step: str, status: str, text: str | None = None, answers: bool = True,
-          **fields) -> None:
+          check=None, **fields) -> None:
     """One lifecycle step: check it is allowed now, set the new status and fields, stamp the
     timeline, commit. Steps that `answer` the customer count as the first response."""
-    _require(case, step)
     with write_transaction():
+        _require(case, step, check)
         case.status = status
+        if step in ("acknowledge", "start") and case.assigned_to_id is None:
+            case.assigned_to_id = user.id  # whoever takes the case up is responsible for it
         for name, value in fields.items():
             setattr(case, name, value)
         if answers:
@@ -76,7 +95,6 @@ def start_work(case: Case, user) -> None:
 
 
 def resolve(case: Case, user, resolution: str) -> None:
-    _require(case, "resolve")
     resolution = (resolution or "").strip()
     if not resolution:
         raise ServiceError(_("Write how it was resolved."))
@@ -85,39 +103,44 @@ def resolve(case: Case, user, resolution: str) -> None:
 
 def record_callback(case: Case, user, score: int | None, outcome: str) -> Visit | None:
     """The satisfaction call-back (回访): a phone visit with a 1-5 score on the customer's
-    record (a ticket not yet linked to a customer keeps only the score)."""
-    _require(case, "callback")
+    record (a ticket not yet linked to a customer keeps only the score). Once per case."""
     if score is None or not 1 <= score <= 5:
         raise ServiceError(_("Choose a score from %(low)d to %(high)d.", low=1, high=5))
+    outcome = (outcome or "").strip() or None
     with write_transaction():
-        visit = None if case.customer_id is None else Visit(customer_id=case.customer_id, dealer_id=case.dealer_id, staff_id=user.id,
-                      channel=VisitChannel.PHONE.value, purpose=VisitPurpose.FOLLOW_UP.value, happened_at=now(),
-                      summary=_("Call-back on %(number)s", number=case.number),
-                      outcome=(outcome or "").strip() or None, satisfaction=score)
-        if visit is not None:
+        _require(case, "callback")
+        visit = None
+        if case.customer_id is not None:
+            visit = Visit(customer_id=case.customer_id, dealer_id=case.dealer_id, staff_id=user.id,
+                          channel=VisitChannel.PHONE.value, purpose=VisitPurpose.FOLLOW_UP.value, happened_at=now(),
+                          summary=_("Call-back on %(number)s", number=case.number), outcome=outcome,
+                          satisfaction=score)
             db.session.add(visit)
         case.satisfaction = score
-        _stamp(case, user, "callback", f"{score}/5 {(outcome or '').strip()}".strip())
+        _stamp(case, user, "callback", f"{score}/5 {outcome or ''}".strip())
         db.session.commit()
     return visit
 
 
 def close(case: Case, user, reason: str | None = None) -> None:
     """Closing needs the call-back, or a recorded reason why none was possible."""
-    _require(case, "close")
     reason = (reason or "").strip() or None
-    if case.satisfaction is None and not reason:
-        raise ServiceError(_("Record the call-back first, or say why no call-back was possible."))
-    _move(case, user, "close", CLOSED, reason, answers=False, closed_at=now(), close_reason=reason)
+
+    def needs_callback_or_reason():
+        if case.satisfaction is None and not reason:
+            raise ServiceError(_("Record the call-back first, or say why no call-back was possible."))
+
+    _move(case, user, "close", CLOSED, reason, answers=False, check=needs_callback_or_reason, closed_at=now(),
+          close_reason=reason)
 
 
 def reopen(case: Case, user, reason: str) -> None:
-    _require(case, "reopen")
+    """A reopened case gets a fresh resolution deadline, counted from now."""
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError(_("Say why it is reopened."))
     _move(case, user, "reopen", REOPENED, reason, answers=False, resolved_at=None, closed_at=None,
-          satisfaction=None)
+          satisfaction=None, resolution_due_at=sla.deadlines(now(), severity_of(case)).resolution)
 
 
 def first_response_overdue(model, moment):
@@ -176,7 +199,9 @@ def _awaiting_escalation(model, moment):
 def _escalate_overdue(moment) -> int:
     count = 0
     for model in CASE_MODELS:
-        for case in db.session.scalars(select(model).where(_awaiting_escalation(model, moment))).all():
+        # Rows another process is escalating right now are skipped, not escalated twice.
+        awaiting = select(model).where(_awaiting_escalation(model, moment)).with_for_update(skip_locked=True)
+        for case in db.session.scalars(awaiting).all():
             _escalate(case, moment)
             count += 1
     return count
@@ -186,9 +211,9 @@ def _escalate(case: Case, moment) -> None:
     case.escalated_at = moment
     if case.assigned_to is None or case.assigned_to.role == Role.DEALER.value:
         case.assigned_to = _least_busy_clerk()
+    # The body is the missed deadline; the page words it in the reader's language.
     case.notes.append(CaseNote(kind="escalate", public=False, author_id=None,
-                               body=_("No first response before %(due)s: passed to the service desk.",
-                                      due=case.first_response_due_at.strftime("%Y-%m-%d %H:%M"))))
+                               body=case.first_response_due_at.strftime("%Y-%m-%d %H:%M")))
 
 
 def _least_busy_clerk() -> User | None:
