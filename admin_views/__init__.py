@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from admin_views.audit import AuditView
 from admin_views.cards import CardBatchView
 from admin_views.dashboard import DashboardView
+from admin_views.imports import OrderImportView
 from admin_views.care import ServiceCalendarView
 from admin_views.formatters import code_labels, duration, figure
 from admin_views.catalog import ProductView
@@ -17,7 +18,8 @@ from admin_views.sales import OrderView
 from admin_views.service import ComplaintView, VisitView
 from admin_views.users import UserView
 from crm.extensions import db
-from crm.models import AuditEntry, CardBatch, Complaint, Customer, Dealer, FeedbackCard, HotlineTicket, Order, Product, User, Visit
+from crm.models import (AuditEntry, CardBatch, Complaint, Customer, Dealer, FeedbackCard, HotlineTicket, Order,
+                        OrderImport, Product, User, Visit)
 from crm.phones import display_phone
 
 
@@ -42,6 +44,8 @@ def init_app(app: Flask) -> Admin:
     setup = _l("Setup")
     admin.add_view(CustomerView(Customer, db, name=_l("Customers"), category=customers, endpoint="customer"))
     admin.add_view(OrderView(Order, db, name=_l("Orders"), category=customers, endpoint="order"))
+    admin.add_view(OrderImportView(OrderImport, db, name=_l("Order imports"), category=customers,
+                                   endpoint="order_import"))
     admin.add_view(ServiceCalendarView(name=_l("Service calendar"), category=customers, endpoint="care",
                                        url="/admin/care"))
     admin.add_view(ComplaintView(Complaint, db, name=_l("Complaints"), category=service, endpoint="complaint"))

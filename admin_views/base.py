@@ -37,7 +37,8 @@ ACTION_OF_METHOD = {
     "edit_view": access.EDIT, "delete_view": access.DELETE, "export": access.EXPORT,
     "ajax_update": access.EDIT, "add_note": access.RESPOND, "link_customer": access.LINK,
     "print_cards": access.VIEW, "make_complaint": access.EDIT, "case_step": access.RESPOND,
-    "my_queue": access.LIST, "repeating": access.LIST,
+    "my_queue": access.LIST, "repeating": access.LIST, "upload": access.CREATE, "commit": access.EDIT,
+    "undo": access.EDIT, "template_csv": access.LIST, "template_xlsx": access.LIST,
 }
 log = logging.getLogger(__name__)
 # Spreadsheets run cells that start with these as formulas.

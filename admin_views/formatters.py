@@ -11,6 +11,7 @@ from crm.models.choices import (
     ComplaintCategory,
     ComplaintStatus,
     HouseholdStage,
+    ImportOutcome,
     NoteKind,
     Severity,
     TicketStatus,
@@ -46,6 +47,7 @@ def moment(_view, _context, model, name):
 code_labels = SimpleNamespace(
     visit_channel=VisitChannel.label_for,
     household_stage=HouseholdStage.label_for,
+    import_outcome=ImportOutcome.label_for,
     acquisition_channel=AcquisitionChannel.label_for,
     visit_purpose=VisitPurpose.label_for,
     complaint_category=ComplaintCategory.label_for,

@@ -17,6 +17,7 @@ from crm.models import (
     FeedbackCard,
     HotlineTicket,
     Order,
+    OrderImport,
     Product,
     User,
     Visit,
@@ -35,6 +36,7 @@ PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         **{kind: EVERYTHING | {RESPOND} for kind in CASES},
         "feedback_card": EVERYTHING | {LINK},
         "card_batch": READ | {CREATE},
+        "order_import": READ | {CREATE, EDIT},
         "audit": READ,
     },
     Role.CLERK.value: {
@@ -44,6 +46,7 @@ PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         **{kind: EVERYTHING | {RESPOND} for kind in CASES},
         "feedback_card": READ | {LINK},
         "card_batch": READ | {CREATE},
+        "order_import": READ | {CREATE, EDIT},
     },
     Role.DEALER.value: {
         "dealer": READ,
@@ -52,6 +55,7 @@ PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         **{kind: READ | {RESPOND} for kind in CASES},
         "feedback_card": READ,
         "card_batch": READ,
+        "order_import": READ | {CREATE, EDIT},  # their own dealership's lists: upload, import, undo
     },
 }
 
@@ -62,7 +66,7 @@ EDITABLE_FIELDS: dict[tuple[str, str], frozenset[str]] = {
 # Fields a dealer never sets: the server fills them from the dealer's own login.
 SERVER_SET_FOR_DEALERS = frozenset({"dealer"})
 
-DEALER_SCOPED_MODELS = (Customer, Order, Visit, Complaint, HotlineTicket, FeedbackCard, CardBatch)
+DEALER_SCOPED_MODELS = (Customer, Order, Visit, Complaint, HotlineTicket, FeedbackCard, CardBatch, OrderImport)
 
 
 def is_signed_in(user) -> bool:

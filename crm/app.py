@@ -1,7 +1,7 @@
 """The application factory: configuration -> extensions -> portal -> back office -> CLI."""
 from pathlib import Path
 
-from flask import Flask, render_template
+from flask import Flask, current_app, render_template, request
 from flask_babel import get_locale
 
 from crm import cli, database, i18n
@@ -11,6 +11,7 @@ from crm.extensions import csrf, db, limiter, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ERROR_CODES = (400, 403, 404, 405, 413, 429, 500)
+SPREADSHEET_UPLOAD = "order_import.upload"
 
 
 def create_app(config: object | dict | None = None) -> Flask:
@@ -40,6 +41,7 @@ def register_extensions(app: Flask) -> None:
     database.init_app(app)
     audit.install()
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    app.before_request(_allow_large_spreadsheets)  # before CSRF reads the form
     csrf.init_app(app)
     limiter.init_app(app)
     i18n.init_app(app)
@@ -50,6 +52,11 @@ def register_extensions(app: Flask) -> None:
         html_lang=lambda: i18n.html_lang(str(get_locale())),
         language_names=i18n.LANGUAGE_NAMES,
     )
+
+
+def _allow_large_spreadsheets() -> None:
+    if request.endpoint == SPREADSHEET_UPLOAD:
+        request.max_content_length = current_app.config["IMPORT_MAX_BYTES"]
 
 
 def register_blueprints(app: Flask) -> None:

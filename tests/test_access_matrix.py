@@ -12,7 +12,8 @@ from crm.app import create_app
 from crm.clock import now
 from crm.config import TEST_SETTINGS
 from crm.extensions import db
-from crm.models import AuditEntry, CardBatch, Complaint, Customer, Dealer, FeedbackCard, HotlineTicket, Order, Product, User, Visit
+from crm.models import (AuditEntry, CardBatch, Complaint, Customer, Dealer, FeedbackCard, HotlineTicket, Order,
+                        OrderImport, Product, User, Visit)
 from tests.conftest import make_dealer, make_user
 from tests.test_admin_crud import form_errors
 
@@ -20,23 +21,24 @@ ALL = {"list", "view", "create", "edit", "delete", "export"}
 SPEC = {
     "admin": {"user": ALL, "dealer": ALL, "product": ALL, "customer": ALL, "order": ALL, "visit": ALL,
               "complaint": ALL | {"respond"}, "hotline_ticket": ALL | {"respond"},
-              "feedback_card": ALL | {"link"}, "card_batch": {"list", "view", "create"}, "audit": {"list", "view"}},
+              "feedback_card": ALL | {"link"}, "card_batch": {"list", "view", "create"}, "audit": {"list", "view"},
+              "order_import": {"list", "view", "create", "edit"}},
     "clerk": {"dealer": {"list", "view", "edit"}, "product": {"list", "view", "create", "edit"},
               "customer": ALL, "order": ALL, "visit": ALL, "complaint": ALL | {"respond"},
               "hotline_ticket": ALL | {"respond"}, "feedback_card": {"list", "view", "link"},
-              "card_batch": {"list", "view", "create"}},
+              "card_batch": {"list", "view", "create"}, "order_import": {"list", "view", "create", "edit"}},
     "dealer": {"dealer": {"list", "view"}, "product": {"list", "view"},
                "customer": {"list", "view", "create", "edit", "export"},
                "order": {"list", "view", "create", "edit", "export"},
                "visit": {"list", "view", "create", "edit", "export"},
                "complaint": {"list", "view", "respond"}, "hotline_ticket": {"list", "view", "respond"},
-               "feedback_card": {"list", "view"}, "card_batch": {"list", "view"}},
+               "feedback_card": {"list", "view"}, "card_batch": {"list", "view"}, "order_import": {"list", "view", "create", "edit"}},
 }
 MODELS = {"user": User, "dealer": Dealer, "product": Product, "customer": Customer, "order": Order, "visit": Visit,
           "complaint": Complaint, "hotline_ticket": HotlineTicket, "feedback_card": FeedbackCard,
-          "card_batch": CardBatch, "audit": AuditEntry}
+          "card_batch": CardBatch, "audit": AuditEntry, "order_import": OrderImport}
 DEALER_ROWS = {"dealer", "customer", "order", "visit", "complaint", "hotline_ticket", "feedback_card", "user",
-               "card_batch"}
+               "card_batch", "order_import"}
 # What each view method needs, and whether it works on one row (?id=).
 METHODS = {
     "index_view": ("list", False), "details_view": ("view", True), "create_view": ("create", False),
@@ -44,8 +46,11 @@ METHODS = {
     "export": ("export", False), "ajax_update": ("edit", True), "add_note": ("respond", True),
     "link_customer": ("link", True), "ajax_lookup": ("lookup", False), "print_cards": ("view", True),
     "make_complaint": ("edit", True), "case_step": ("respond", True), "my_queue": ("list", False),
-    "repeating": ("list", False),
+    "repeating": ("list", False), "upload": ("create", False), "commit": ("edit", True), "undo": ("edit", True),
+    "template_csv": ("list", False), "template_xlsx": ("list", False),
 }
+# Imports are made by uploading a file and change only by importing or undoing them.
+NOT_FOR_IMPORTS = {"create_view", "edit_view", "delete_view", "action_view", "ajax_update"}
 
 
 def _admin_rules():
@@ -92,12 +97,13 @@ def world(app):
         card = FeedbackCard(reference=f"FK-{owner}", dealer=dealer, product=product, submitted_at=now(),
                             contact_name=name, mobile=mobile)
         batch = CardBatch(code=f"B-{owner}", dealer=dealer, product=product, size=8)
-        db.session.add_all([customer, order, visit, complaint, ticket, card, batch])
+        upload = OrderImport(dealer=dealer, filename=f"{owner}.csv", status="previewed")
+        db.session.add_all([customer, order, visit, complaint, ticket, card, batch, upload])
         db.session.commit()
         user = make_user("dealer1" if owner == "own" else "dealer2", "dealer", dealer=dealer)
         for kind, row in (("dealer", dealer), ("customer", customer), ("order", order), ("visit", visit),
                           ("complaint", complaint), ("hotline_ticket", ticket), ("feedback_card", card),
-                          ("user", user), ("product", product), ("card_batch", batch)):
+                          ("user", user), ("product", product), ("card_batch", batch), ("order_import", upload)):
             rows[(kind, owner)] = row.id
         ids[f"customer_{owner}"] = customer.id
         ids[f"dealer_{owner}"] = dealer.id
@@ -145,6 +151,7 @@ def form_for(kind: str, world: World, owner: str) -> dict:
         "feedback_card": {"customer": customer, "status": "new", "rating_quality": "5"},
         "card_batch": {"dealer": str(world.ids["dealer_own"]), "product": product, "size": "8"},
         "audit": {"actor": "forged"},
+        "order_import": {"filename": "forged.csv"},
     }[kind]
 
 
@@ -165,7 +172,7 @@ def expected_status(kind, method, http, role, owner) -> int:
         if not allowed & {"create", "edit", "link"}:
             return 403
         return 200 if kind in LOOKUP_FIELDS else 404  # a view without relationship fields has no lookups
-    if action not in allowed:
+    if action not in allowed or (kind == "order_import" and method in NOT_FOR_IMPORTS):
         return 403
     if role == "dealer" and owner == "other" and one_row and kind in DEALER_ROWS:
         return 404
@@ -176,6 +183,8 @@ def expected_status(kind, method, http, role, owner) -> int:
         return 200  # the forged customer id is refused next to the field
     if method == "my_queue":
         return 302  # to the list, filtered to the user's own complaints
+    if method == "upload" and http == "POST":
+        return 400  # no file: the form says so
     return 200 if http == "GET" else 302
 
 
@@ -191,7 +200,8 @@ def request_for(kind, method, http, url, world, owner):
             "delete_view": {"id": row_id}, "action_view": {"action": "delete", "rowid": row_id},
             "ajax_update": {"list_form_pk": row_id, "name": "x"},
             "add_note": {"kind": "progress", "body": "进展"}, "link_customer": {"mobile": "13800000001"},
-            "make_complaint": {}, "case_step": {"step": "acknowledge"},
+            "make_complaint": {}, "case_step": {"step": "acknowledge"}, "upload": {}, "commit": {},
+            "undo": {},
         }[method]
     return url, query, data
 

@@ -1,6 +1,7 @@
 """All models, importable from one place."""
 from crm.models.audit import AuditEntry
 from crm.models.catalog import Product
+from crm.models.imports import ImportRow, OrderImport
 from crm.models.intake import CardBatch, CardOpening, FeedbackCard, HotlineTicket
 from crm.models.parties import Customer, Dealer
 from crm.models.sales import Order
@@ -17,7 +18,9 @@ __all__ = [
     "Dealer",
     "FeedbackCard",
     "HotlineTicket",
+    "ImportRow",
     "Order",
+    "OrderImport",
     "Product",
     "ThrottleEvent",
     "User",

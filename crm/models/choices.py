@@ -215,6 +215,19 @@ class TimelineStep(CodedEnum):
     RESOLVED = "resolved", _l("Resolved")
 
 
+class ImportStatus(CodedEnum):
+    PREVIEWED = "previewed", _l("Checked, not yet imported")
+    COMMITTED = "committed", _l("Imported")
+    UNDONE = "undone", _l("Undone")
+
+
+class ImportOutcome(CodedEnum):
+    NEW_CUSTOMER = "new", _l("New customer")
+    EXISTING_CUSTOMER = "existing", _l("Existing customer")
+    ALREADY_IMPORTED = "already", _l("Already imported")
+    ERROR = "error", _l("Error")
+
+
 class AuditAction(CodedEnum):
     CREATE = "create", _l("Created")
     UPDATE = "update", _l("Changed")

@@ -69,6 +69,8 @@ class Customer(TimestampMixin, db.Model):
     notes: Mapped[str | None] = mapped_column(Text)
     consent_to_contact: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Created by this spreadsheet import (undoing the import removes the customer if nothing else refers to it).
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("order_import.id", ondelete="SET NULL"), index=True)
 
     dealer: Mapped[Dealer | None] = relationship(back_populates="customers")
     referred_by: Mapped[Customer | None] = relationship(remote_side=[id])

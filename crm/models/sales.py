@@ -26,6 +26,9 @@ class Order(TimestampMixin, db.Model):
     ordered_on: Mapped[date] = mapped_column(Date, index=True)
     delivered_on: Mapped[date | None] = mapped_column(Date, index=True)
     installed_on: Mapped[date | None] = mapped_column(Date, index=True)
+    salesperson: Mapped[str | None] = mapped_column(String(60), index=True)
+    # The dealer's spreadsheet import this order came from (undoing the import removes it).
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("order_import.id", ondelete="SET NULL"), index=True)
 
     customer: Mapped[Customer] = relationship(back_populates="orders")
     dealer: Mapped[Dealer | None] = relationship()

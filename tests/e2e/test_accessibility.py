@@ -5,7 +5,7 @@ import pytest
 
 from crm.clock import now
 from crm.extensions import db
-from crm.models import CardBatch, Complaint, FeedbackCard, HotlineTicket, Order, Visit
+from crm.models import CardBatch, Complaint, FeedbackCard, HotlineTicket, ImportRow, Order, OrderImport, Visit
 from tests.conftest import make_user
 from tests.e2e.conftest import serious_violations, sign_in
 
@@ -31,6 +31,15 @@ def archive(app, customer, product, dealer):
         FeedbackCard(reference="FK261125-ABCD", dealer=dealer, product=product, rating_quality=5,
                      recommend_score=9, submitted_at=now()),
         CardBatch(code="GD-FS-001-261125-1", dealer=dealer, product=product, size=2),
+        OrderImport(dealer=dealer, filename="orders.csv", status="previewed", total_rows=2, new_rows=1,
+                    error_rows=1),
+    ])
+    db.session.flush()
+    db.session.add_all([
+        ImportRow(import_id=1, row_number=2, outcome="new", values={"customer_name": "王芳", "order_number": "SO-9"},
+                  errors={}),
+        ImportRow(import_id=1, row_number=3, outcome="error", values={"customer_name": "李娜"},
+                  errors={"mobile": {"code": "bad_phone"}}),
     ])
     db.session.commit()
     make_user("admin", "admin")
@@ -39,7 +48,8 @@ def archive(app, customer, product, dealer):
 def back_office_pages() -> list[str]:
     pages = ["/admin/", "/admin/audit/", "/admin/audit/details/?id=1", "/account/password",
              "/admin/card_batch/print/?id=1", "/admin/complaint/repeating/", "/admin/care/",
-             "/admin/care/?list=birthdays&days=30", "/admin/care/?list=holiday"]
+             "/admin/care/?list=birthdays&days=30", "/admin/care/?list=holiday", "/admin/order_import/",
+             "/admin/order_import/upload/", "/admin/order_import/details/?id=1"]
     for endpoint in ENDPOINTS:
         pages += [f"/admin/{endpoint}/", f"/admin/{endpoint}/new/", f"/admin/{endpoint}/details/?id=1",
                   f"/admin/{endpoint}/edit/?id=1"]

@@ -131,3 +131,26 @@ def test_a_dealer_records_a_birthday_greeting_from_the_service_calendar(live_ser
     db.session.rollback()
     visit = db.session.scalar(select(Visit).where(Visit.customer_id == person.id))
     assert (visit.purpose, visit.channel, visit.summary) == ("birthday", "phone", "电话祝福生日")
+
+
+def test_a_dealer_uploads_an_order_list_sees_the_preview_and_imports_it(live_server, phone_page, app, dealer,
+                                                                        product, tmp_path):
+    from crm.models import Order
+
+    make_user("dealer1", "dealer", dealer=dealer)
+    spreadsheet = tmp_path / "订单.csv"
+    spreadsheet.write_text("客户姓名,手机号码,产品型号,订单号,下单日期\n"
+                           "王芳,13912340001,SF-2031,SO-E2E-1,2026-03-01\n"
+                           "李娜,12345,SF-2031,SO-E2E-2,2026-03-01\n", encoding="gbk")
+    page = phone_page
+    sign_in(page, live_server, "dealer1")
+    page.goto(f"{live_server}/admin/order_import/upload/")
+    page.get_by_label("文件").set_input_files(str(spreadsheet))
+    page.get_by_role("button", name="检查文件").click()
+    page.wait_for_url("**/admin/order_import/details/**")
+    assert page.locator("tr.table-danger").inner_text().count("手机号码格式不正确") == 1
+    page.get_by_label("跳过 1 行有错误的数据").check()
+    page.get_by_role("button", name="导入", exact=True).click()
+    page.wait_for_url("**/admin/order_import/details/**")
+    db.session.rollback()
+    assert db.session.scalars(select(Order.order_number)).all() == ["SO-E2E-1"]
