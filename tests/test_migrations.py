@@ -56,3 +56,29 @@ def test_downgrade_to_empty_and_upgrade_again(migration_app):
     assert user_tables() == set()
     upgrade()
     assert schema_differences() == []
+
+
+def row_counts(tables) -> dict[str, int]:
+    with db.engine.connect() as connection:
+        return {table: connection.exec_driver_sql(f'SELECT count(*) FROM "{table}"').scalar() for table in tables}
+
+
+def test_downgrading_and_upgrading_a_filled_database_keeps_every_row(migration_app, monkeypatch):
+    """Batch migrations rebuild tables on SQLite; rebuilding the customer table must not
+    cascade into orders, visits and complaints (it did, before env.py turned foreign keys
+    off while migrating)."""
+    monkeypatch.setenv("DEMO_PASSWORD", "demo-password-1")
+    upgrade()
+    result = migration_app.test_cli_runner().invoke(args=["seed", "demo", "--customers", "40"])
+    assert result.exit_code == 0, result.output
+    db.session.remove()
+    before = row_counts(user_tables())
+    assert before["orders"] and before["visit"] and before["complaint"] and before["case_note"] is not None
+    downgrade(revision="0001")
+    kept = user_tables()
+    after_downgrade = row_counts(kept)
+    upgrade()
+    after = row_counts(user_tables())
+    for table in kept:
+        assert after_downgrade[table] == before[table], table
+        assert after[table] == before[table], table
