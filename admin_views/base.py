@@ -3,7 +3,7 @@ Flask-Admin offers: one `_scoped()` narrows list, count, search, filters, detail
 delete, bulk actions, export and relationship lookups to the rows the user may see."""
 import logging
 
-from flask import abort, flash, has_request_context, redirect, request, url_for
+from flask import Response, abort, flash, has_request_context, redirect, request, stream_with_context, url_for
 from flask_admin import AdminIndexView
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
@@ -17,13 +17,15 @@ from flask_login import current_user
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from werkzeug.utils import secure_filename
 
 from admin_views import formatters
 from admin_views.labels import FIELD_LABELS
 from crm import access
 from crm.extensions import db
 from crm.models import AuditEntry
-from crm.services import records
+from crm.services import records, spreadsheets
+from crm.services.spreadsheets import spreadsheet_safe
 from crm.services.errors import ServiceError
 
 DATE_FIELDS = ("joined_on", "ordered_on", "delivered_on", "installed_on", "birthday",
@@ -41,15 +43,12 @@ ACTION_OF_METHOD = {
     "undo": access.EDIT, "template_csv": access.LIST, "template_xlsx": access.LIST,
 }
 log = logging.getLogger(__name__)
-# Spreadsheets run cells that start with these as formulas.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+EXPORT_CHUNK = 1000
 
 
-def spreadsheet_safe(value):
-    """A cell value that spreadsheets show as text instead of running it as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+def _attachment(chunks, mimetype: str, filename: str) -> Response:
+    return Response(stream_with_context(chunks), mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{secure_filename(filename)}"'})
 
 
 def signed_in_user():
@@ -133,7 +132,7 @@ class BackOfficeModelView(ModelView):
     column_labels = FIELD_LABELS
     form_excluded_columns = ("created_at", "updated_at")
     details_template = "admin/lifelong_details.html"
-    export_types = ["csv"]
+    export_types = ["csv", "xlsx"]
 
     def __init__(self, model, session, **kwargs):
         self.column_formatters = {**self._default_formatters(model), **dict(self.column_formatters or {})}
@@ -310,6 +309,36 @@ class BackOfficeModelView(ModelView):
     # Export and history ---------------------------------------------------------------
     def get_export_value(self, model, name):
         return spreadsheet_safe(super().get_export_value(model, name))
+
+    def _export_data(self):
+        """The rows of the list as the user sees it (scope, search, filters, sort), as a
+        stream: a million rows must not be loaded at once."""
+        args = self._get_list_extra_args()
+        sort = self._get_column_by_idx(args.sort)
+        count, query = self.get_list(0, sort[0] if sort else None, args.sort_desc, args.search, args.filters,
+                                     execute=False, page_size=0)  # 0: every row, not one page
+        return count, query.yield_per(EXPORT_CHUNK)
+
+    def _export_rows(self, rows):
+        columns = [name for name, _title in self._export_columns]
+        for record in rows:
+            yield [self.get_export_value(record, name) for name in columns]
+
+    def _export_csv(self, return_url):
+        _count, rows = self._export_data()
+        titles = [str(title) for _name, title in self._export_columns]
+        return _attachment(spreadsheets.csv_stream(titles, self._export_rows(rows)), "text/csv",
+                           self.get_export_name("csv"))
+
+    def _export_tablib(self, export_type, return_url):
+        count, rows = self._export_data()
+        if count is not None and count >= spreadsheets.XLSX_MAX_ROWS:
+            flash(_("%(n)s rows are more than a spreadsheet holds; export them as CSV or narrow the list with "
+                    "filters.", n=f"{count:,}"), "error")
+            return redirect(return_url)
+        titles = [str(title) for _name, title in self._export_columns]
+        return _attachment(spreadsheets.xlsx_stream(titles, self._export_rows(rows)), spreadsheets.XLSX_MIMETYPE,
+                           self.get_export_name("xlsx"))
 
     def history(self, record) -> list[AuditEntry]:
         """The record's audit entries, newest first, for those who may read the trail."""

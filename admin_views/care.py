@@ -1,7 +1,5 @@
 """The service calendar page: maintenance due, birthdays and holiday greetings, each row
 with a one-click "record visit", and an SMS campaign export of the consenting customers."""
-import csv
-import io
 from itertools import islice
 
 from flask import Response, flash, request, stream_with_context, url_for
@@ -10,13 +8,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from admin_views.base import deny_or_login, signed_in_user, spreadsheet_safe
+from admin_views.base import deny_or_login, signed_in_user
 from crm import access
 from crm.extensions import db
 from crm.models import Dealer
 from crm.models.choices import VisitChannel, VisitPurpose
 from crm.phones import display_phone
-from crm.services import care
+from crm.services import care, spreadsheets
 
 PAGE_SIZE = 50
 PAGE_ARGS = ("list", "days", "holiday", "dealer", "page")  # the only arguments links carry on
@@ -57,7 +55,10 @@ class ServiceCalendarView(BaseView):
         choice = self._choice()
         rows = care.for_campaign(self._rows(choice))
         filename = f"campaign-{choice['list']}-{care.today():%Y%m%d}.csv"
-        return Response(stream_with_context(_csv_lines(rows)), mimetype="text/csv",
+        titles = [_("Name"), _("Mobile"), _("Dealer"), _("Date"), _("Reason")]
+        lines = ([row.name, display_phone(row.mobile), row.dealer or "", row.due_on.isoformat(), str(row.reason)]
+                 for row in rows)
+        return Response(stream_with_context(spreadsheets.csv_stream(titles, lines)), mimetype="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
     def page_url(self, **changes) -> str:
@@ -96,21 +97,6 @@ class ServiceCalendarView(BaseView):
         if choice["list"] == "holiday":
             return care.holiday_greetings(user, choice["holiday"], dealer_id)
         return care.maintenance_due(user, choice["days"], dealer_id)
-
-
-def _csv_lines(rows):
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    yield "\ufeff"  # Excel opens UTF-8 with a byte-order mark as UTF-8
-    writer.writerow([_("Name"), _("Mobile"), _("Dealer"), _("Date"), _("Reason")])
-    for count, row in enumerate(rows, 1):
-        writer.writerow([spreadsheet_safe(value) for value in (
-            row.name, display_phone(row.mobile), row.dealer or "", row.due_on.isoformat(), str(row.reason))])
-        if count % 500 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
 
 
 def _int(text, default: int, low: int, high: int) -> int:

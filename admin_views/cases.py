@@ -75,6 +75,7 @@ class CaseMixin:
     (see crm.access): the dealer answers first, the service desk when it escalates."""
 
     details_template = "admin/case_details.html"
+    column_export_exclude_list = ("sla",)  # a badge for the screen; the deadlines are exported as dates
 
     def _handle_view(self, name, **kwargs):
         refused = super()._handle_view(name, **kwargs)

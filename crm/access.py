@@ -59,6 +59,10 @@ PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
     },
 }
 
+# Every list a role may read, it may also export (the rows it sees, with its filters).
+PERMISSIONS = {role: {kind: actions | {EXPORT} if LIST in actions else actions for kind, actions in kinds.items()}
+               for role, kinds in PERMISSIONS.items()}
+
 # Where a role may change only some fields of a record kind.
 EDITABLE_FIELDS: dict[tuple[str, str], frozenset[str]] = {
     (Role.CLERK.value, "dealer"): frozenset({"contact_person", "phone", "address"}),

@@ -34,6 +34,9 @@ SPEC = {
                "complaint": {"list", "view", "respond"}, "hotline_ticket": {"list", "view", "respond"},
                "feedback_card": {"list", "view"}, "card_batch": {"list", "view"}, "order_import": {"list", "view", "create", "edit"}},
 }
+# Every list a role may read, it may also export.
+SPEC = {role: {kind: actions | {"export"} if "list" in actions else actions for kind, actions in kinds.items()}
+        for role, kinds in SPEC.items()}
 MODELS = {"user": User, "dealer": Dealer, "product": Product, "customer": Customer, "order": Order, "visit": Visit,
           "complaint": Complaint, "hotline_ticket": HotlineTicket, "feedback_card": FeedbackCard,
           "card_batch": CardBatch, "audit": AuditEntry, "order_import": OrderImport}

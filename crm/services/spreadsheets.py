@@ -9,6 +9,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 
 from flask_babel import gettext as _
 
@@ -133,3 +134,63 @@ def cell_text(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
+
+
+# Writing -------------------------------------------------------------------------------------
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_MAX_ROWS = 1_048_576  # including the header row
+# Spreadsheets run cells that start with these as formulas.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+ROWS_PER_CHUNK = 500
+
+
+def spreadsheet_safe(value):
+    """A cell value that spreadsheets show as text instead of running it as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_stream(titles: list[str], rows: Iterator[list]) -> Iterator[str]:
+    """CSV text in chunks, with a byte-order mark so that Excel reads the UTF-8 as UTF-8."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")
+    writer.writerow(titles)
+    for count, cells in enumerate(rows, 1):
+        writer.writerow([spreadsheet_safe("" if cell is None else cell) for cell in cells])
+        if count % ROWS_PER_CHUNK == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def xlsx_stream(titles: list[str], rows: Iterator[list]) -> Iterator[bytes]:
+    """An XLSX workbook built row by row in a temporary file (openpyxl's write-only mode),
+    then sent in chunks. Text cells are stored as text, so nothing in them runs as a formula."""
+    import tempfile
+
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet()
+    sheet.append(titles)
+    for cells in rows:
+        sheet.append([_xlsx_cell(sheet, cell, WriteOnlyCell) for cell in cells])
+    with tempfile.TemporaryFile() as file:
+        workbook.save(file)
+        file.seek(0)
+        while chunk := file.read(256 * 1024):
+            yield chunk
+
+
+def _xlsx_cell(sheet, value, cell_class):
+    if value is not None and not isinstance(value, (int, float, Decimal, date, datetime)):
+        value = str(value)  # labels, lazy strings, enums: as the list shows them
+    if isinstance(value, str):
+        cell = cell_class(sheet, value=spreadsheet_safe(value))
+        cell.data_type = "s"
+        return cell
+    return value
