@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from admin_views.audit import AuditView
 from admin_views.cards import CardBatchView
 from admin_views.dashboard import DashboardView
+from admin_views.duplicates import DuplicatesView
 from admin_views.imports import OrderImportView
 from admin_views.care import ServiceCalendarView
 from admin_views.formatters import code_labels, duration, figure
@@ -46,6 +47,8 @@ def init_app(app: Flask) -> Admin:
     admin.add_view(OrderView(Order, db, name=_l("Orders"), category=customers, endpoint="order"))
     admin.add_view(OrderImportView(OrderImport, db, name=_l("Order imports"), category=customers,
                                    endpoint="order_import"))
+    admin.add_view(DuplicatesView(name=_l("Duplicate customers"), category=customers, endpoint="duplicates",
+                                  url="/admin/duplicates"))
     admin.add_view(ServiceCalendarView(name=_l("Service calendar"), category=customers, endpoint="care",
                                        url="/admin/care"))
     admin.add_view(ComplaintView(Complaint, db, name=_l("Complaints"), category=service, endpoint="complaint"))

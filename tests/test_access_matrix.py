@@ -239,6 +239,8 @@ def test_access(app, world, kind, method, http, url, role, owner):
 NOT_IN_MATRIX = {
     "admin.index": "test_dashboard.py", "admin.static": "static files",
     "care.index": "test_service_calendar.py", "care.campaign_export": "test_service_calendar.py",
+    "duplicates.index": "test_duplicates.py", "duplicates.compare": "test_duplicates.py",
+    "duplicates.merge": "test_duplicates.py",
 }
 
 

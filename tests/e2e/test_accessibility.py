@@ -5,7 +5,7 @@ import pytest
 
 from crm.clock import now
 from crm.extensions import db
-from crm.models import CardBatch, Complaint, FeedbackCard, HotlineTicket, ImportRow, Order, OrderImport, Visit
+from crm.models import CardBatch, Customer, Complaint, FeedbackCard, HotlineTicket, ImportRow, Order, OrderImport, Visit
 from tests.conftest import make_user
 from tests.e2e.conftest import serious_violations, sign_in
 
@@ -42,6 +42,8 @@ def archive(app, customer, product, dealer):
                   errors={"mobile": {"code": "bad_phone"}}),
     ])
     db.session.commit()
+    db.session.add(Customer(name="张伟", mobile=customer.mobile, dealer=dealer))  # a likely duplicate
+    db.session.commit()
     make_user("admin", "admin")
 
 
@@ -49,7 +51,8 @@ def back_office_pages() -> list[str]:
     pages = ["/admin/", "/admin/audit/", "/admin/audit/details/?id=1", "/account/password",
              "/admin/card_batch/print/?id=1", "/admin/complaint/repeating/", "/admin/care/",
              "/admin/care/?list=birthdays&days=30", "/admin/care/?list=holiday", "/admin/order_import/",
-             "/admin/order_import/upload/", "/admin/order_import/details/?id=1"]
+             "/admin/order_import/upload/", "/admin/order_import/details/?id=1", "/admin/duplicates/",
+             "/admin/duplicates/compare/?keep=1&other=2"]
     for endpoint in ENDPOINTS:
         pages += [f"/admin/{endpoint}/", f"/admin/{endpoint}/new/", f"/admin/{endpoint}/details/?id=1",
                   f"/admin/{endpoint}/edit/?id=1"]
