@@ -15,6 +15,7 @@ from admin_views.formatters import code_labels, duration, figure
 from admin_views.catalog import ProductView
 from admin_views.intake import FeedbackCardView, HotlineTicketView
 from admin_views.parties import CustomerView, DealerView
+from admin_views.reports import ReportsView
 from admin_views.sales import OrderView
 from admin_views.service import ComplaintView, VisitView
 from admin_views.users import UserView
@@ -49,6 +50,7 @@ def init_app(app: Flask) -> Admin:
                                    endpoint="order_import"))
     admin.add_view(DuplicatesView(name=_l("Duplicate customers"), category=customers, endpoint="duplicates",
                                   url="/admin/duplicates"))
+    admin.add_view(ReportsView(name=_l("Reports"), category=customers, endpoint="reports", url="/admin/reports"))
     admin.add_view(ServiceCalendarView(name=_l("Service calendar"), category=customers, endpoint="care",
                                        url="/admin/care"))
     admin.add_view(ComplaintView(Complaint, db, name=_l("Complaints"), category=service, endpoint="complaint"))

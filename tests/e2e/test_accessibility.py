@@ -52,7 +52,8 @@ def back_office_pages() -> list[str]:
              "/admin/card_batch/print/?id=1", "/admin/complaint/repeating/", "/admin/care/",
              "/admin/care/?list=birthdays&days=30", "/admin/care/?list=holiday", "/admin/order_import/",
              "/admin/order_import/upload/", "/admin/order_import/details/?id=1", "/admin/duplicates/",
-             "/admin/duplicates/compare/?keep=1&other=2"]
+             "/admin/duplicates/compare/?keep=1&other=2", "/admin/reports/",
+             "/admin/reports/?report=purchases_category"]
     for endpoint in ENDPOINTS:
         pages += [f"/admin/{endpoint}/", f"/admin/{endpoint}/new/", f"/admin/{endpoint}/details/?id=1",
                   f"/admin/{endpoint}/edit/?id=1"]

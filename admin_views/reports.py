@@ -1,0 +1,80 @@
+"""The reports page: one table and chart at a time, for a period and optionally one dealer,
+each exportable as CSV or XLSX. Dealers get their own dealership's figures."""
+from datetime import date
+
+from flask import Response, flash, request, stream_with_context, url_for
+from flask_admin import BaseView, expose
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from admin_views.base import deny_or_login, signed_in_user
+from crm import access
+from crm.extensions import db
+from crm.models import Dealer
+from crm.services import reports, spreadsheets
+
+PAGE_ARGS = ("report", "start", "end", "dealer")
+
+
+class ReportsView(BaseView):
+    def is_accessible(self) -> bool:
+        return access.can(signed_in_user(), access.LIST, "customer")
+
+    def inaccessible_callback(self, name, **kwargs):
+        return deny_or_login()
+
+    @expose("/")
+    def index(self):
+        choice = self._choice()
+        table = reports.build(choice["report"].key, signed_in_user(), choice["period"], choice["dealer_id"])
+        chart = {"labels": [str(row[0]) for row in table.rows[:30]],
+                 "datasets": [{"label": table.columns[table.chart_value],
+                               "data": [float(row[table.chart_value] or 0) for row in table.rows[:30]]}]}
+        return self.render("admin/reports.html", choice=choice, reports=reports.REPORTS, table=table, chart=chart,
+                           picks_dealer=not access.is_dealer(signed_in_user()),
+                           may_export=access.can(signed_in_user(), access.EXPORT, "customer"))
+
+    @expose("/export.<kind>")
+    def export(self, kind: str):
+        if kind not in ("csv", "xlsx") or not access.can(signed_in_user(), access.EXPORT, "customer"):
+            return deny_or_login() if kind in ("csv", "xlsx") else ("", 404)
+        choice = self._choice()
+        table = reports.build(choice["report"].key, signed_in_user(), choice["period"], choice["dealer_id"])
+        rows = (list(row) for row in table.rows)
+        chunks = (spreadsheets.csv_stream(table.columns, rows) if kind == "csv"
+                  else spreadsheets.xlsx_stream(table.columns, rows))
+        name = f"{choice['report'].key}-{choice['period'].start:%Y%m%d}-{choice['period'].end:%Y%m%d}.{kind}"
+        return Response(stream_with_context(chunks),
+                        mimetype="text/csv" if kind == "csv" else spreadsheets.XLSX_MIMETYPE,
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+    def page_url(self, endpoint: str = ".index", **changes) -> str:
+        args = {key: request.args.get(key) for key in PAGE_ARGS}
+        args.update(changes)
+        return url_for(endpoint, **{key: value for key, value in args.items() if value})
+
+    def _choice(self) -> dict:
+        report = reports.BY_KEY.get(request.args.get("report", ""), reports.REPORTS[0])
+        default = reports.Period.last_year()
+        start = _date(request.args.get("start"), default.start)
+        end = _date(request.args.get("end"), default.end)
+        if start > end:
+            flash(_("The period's start is after its end; showing the last twelve months."), "error")
+            start, end = default.start, default.end
+        dealer_code = request.args.get("dealer", "").strip()[:32]
+        dealer_id = None
+        if dealer_code and not access.is_dealer(signed_in_user()):
+            dealer_id = db.session.scalar(select(Dealer.id).where(Dealer.code == dealer_code.upper()))
+            if dealer_id is None:
+                flash(_("No dealer has the code %(code)s; showing all dealers.", code=dealer_code), "error")
+        return {"report": report, "period": reports.Period(start, end), "dealer_id": dealer_id,
+                "dealer_code": dealer_code}
+
+
+def _date(text: str | None, default: date) -> date:
+    try:
+        return date.fromisoformat((text or "").strip())
+    except ValueError:
+        if text:
+            flash(_("%(value)s is not a date; write it like 2026-03-01.", value=text[:20]), "error")
+        return default
