@@ -319,25 +319,28 @@ class BackOfficeModelView(ModelView):
                                      execute=False, page_size=0)  # 0: every row, not one page
         return count, query.yield_per(EXPORT_CHUNK)
 
-    def _export_rows(self, rows):
+    def _export_rows(self):
+        """Runs while the response streams. The query is built here, in the streaming
+        context's own session: a query made in the view would keep the view's session, and
+        its connection, open after the request has ended."""
+        _count, rows = self._export_data()
         columns = [name for name, _title in self._export_columns]
         for record in rows:
             yield [self.get_export_value(record, name) for name in columns]
 
     def _export_csv(self, return_url):
-        _count, rows = self._export_data()
         titles = [str(title) for _name, title in self._export_columns]
-        return _attachment(spreadsheets.csv_stream(titles, self._export_rows(rows)), "text/csv",
+        return _attachment(spreadsheets.csv_stream(titles, self._export_rows()), "text/csv",
                            self.get_export_name("csv"))
 
     def _export_tablib(self, export_type, return_url):
-        count, rows = self._export_data()
+        count, _rows = self._export_data()
         if count is not None and count >= spreadsheets.XLSX_MAX_ROWS:
             flash(_("%(n)s rows are more than a spreadsheet holds; export them as CSV or narrow the list with "
                     "filters.", n=f"{count:,}"), "error")
             return redirect(return_url)
         titles = [str(title) for _name, title in self._export_columns]
-        return _attachment(spreadsheets.xlsx_stream(titles, self._export_rows(rows)), spreadsheets.XLSX_MIMETYPE,
+        return _attachment(spreadsheets.xlsx_stream(titles, self._export_rows()), spreadsheets.XLSX_MIMETYPE,
                            self.get_export_name("xlsx"))
 
     def history(self, record) -> list[AuditEntry]:
