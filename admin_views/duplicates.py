@@ -7,9 +7,32 @@ from admin_views.base import deny_or_login, find_in_scope, signed_in_user
 from admin_views.labels import FIELD_LABELS
 from crm import access
 from crm.extensions import db
-from crm.models import Customer
+from crm.models import Customer, Dealer
+from crm.models.choices import AcquisitionChannel, CustomerStatus, Gender, HouseholdStage, HousingType, PriceTier
 from crm.services import duplicates
 from crm.services.errors import ServiceError
+
+
+CODED = {"gender": Gender, "housing_type": HousingType, "household_stage": HouseholdStage,
+         "channel": AcquisitionChannel, "status": CustomerStatus, "price_tier": PriceTier}
+
+
+def _field_label(name: str) -> str:
+    return str(FIELD_LABELS.get(name.removesuffix("_id"), FIELD_LABELS.get(name, name)))
+
+
+def _shown(name: str, value) -> str:
+    """A value as the customer page shows it: labels for codes, names for related records."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if name in CODED:
+        return str(CODED[name].label_for(value))
+    if name in ("dealer_id", "referred_by_id"):
+        record = db.session.get(Dealer if name == "dealer_id" else Customer, value)
+        return str(record) if record else ""
+    return str(value)
 
 
 class DuplicatesView(BaseView):
@@ -34,7 +57,7 @@ class DuplicatesView(BaseView):
         except ServiceError as refused:
             flash(str(refused.message), "error")
             return redirect(url_for(".index"))
-        return self.render("admin/duplicate_compare.html", plan=plan, labels_of=FIELD_LABELS)
+        return self.render("admin/duplicate_compare.html", plan=plan, label=_field_label, shown=_shown)
 
     @expose("/merge/", methods=("POST",))
     def merge(self):

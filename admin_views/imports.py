@@ -79,6 +79,7 @@ class OrderImportView(BackOfficeModelView):
         if request.method == "GET":
             return self._upload_form()
         dealer, error = self._chosen_dealer()
+        error_field = "dealer" if error else "file"
         file = request.files.get("file")
         if error is None and (file is None or not file.filename):
             error = _("Choose the file to import.")
@@ -94,15 +95,15 @@ class OrderImportView(BackOfficeModelView):
                 copy.close()
                 error = str(refused.message)
         if error is not None:
-            return self._upload_form(error), 400
+            return self._upload_form(error, error_field), 400
         return self._progress_page(
             _("Reading %(name)s", name=file.filename),
             imports.staging(upload, file.filename, dealer.id, current_user, current_app.config["DEFAULT_PHONE_REGION"]),
             _("%(n)s rows read"),
             lambda batch: (self.get_url(".details_view", id=batch.id), _("See the preview")))
 
-    def _upload_form(self, error: str | None = None):
-        return self.render("admin/import_upload.html", error=error, picks_dealer=not access.is_dealer(signed_in_user()),
+    def _upload_form(self, error: str | None = None, error_field: str | None = None):
+        return self.render("admin/import_upload.html", error=error, error_field=error_field, picks_dealer=not access.is_dealer(signed_in_user()),
                            dealer_code=request.form.get("dealer", "")[:32], max_rows=imports.MAX_ROWS,
                            max_mb=current_app.config["IMPORT_MAX_BYTES"] // (1024 * 1024), columns=imports.COLUMNS)
 
@@ -120,7 +121,7 @@ class OrderImportView(BackOfficeModelView):
     def preview_rows(self, batch):
         outcome = request.args.get("outcome")
         outcome = outcome if outcome in ImportOutcome.codes() else None
-        page = max(0, request.args.get("page", 0, type=int))
+        page = min(max(0, request.args.get("page", 0, type=int)), 100_000)
         rows = imports.preview_rows(batch, outcome, page, PER_PAGE + 1)
         return outcome, page, rows[:PER_PAGE], len(rows) > PER_PAGE
 
@@ -192,9 +193,8 @@ class OrderImportView(BackOfficeModelView):
                 yield tail
                 return
             link, text = finished(result)
-            yield _line(Markup('</ol><p class="alert alert-success">{1}</p><p><a class="btn btn-primary" '
-                               'href="{0}">{2}</a></p><meta http-equiv="refresh" content="1; url={0}">')
-                        .format(link, text, _("Continue")))
+            yield _line(Markup('</ol><p class="alert alert-success" role="status">{1}</p><p><a class="btn '
+                               'btn-primary" href="{0}">{2}</a></p>').format(link, text, _("Continue")))
             yield tail
 
         return Response(stream_with_context(lines()), mimetype="text/html")

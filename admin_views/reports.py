@@ -71,9 +71,15 @@ class ReportsView(BaseView):
                 "dealer_code": dealer_code}
 
 
+EARLIEST, LATEST = date(1990, 1, 1), date(2100, 12, 31)
+
+
 def _date(text: str | None, default: date) -> date:
     try:
-        return date.fromisoformat((text or "").strip())
+        day = date.fromisoformat((text or "").strip())
+        if not EARLIEST <= day <= LATEST:
+            raise ValueError(text)
+        return day
     except ValueError:
         if text:
             flash(_("%(value)s is not a date; write it like 2026-03-01.", value=text[:20]), "error")

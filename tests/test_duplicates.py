@@ -133,3 +133,27 @@ def test_anonymous_visitors_are_sent_to_login(client):
 
 def test_unknown_ids_answer_404(clerk_client):
     assert clerk_client.get("/admin/duplicates/compare/?keep=1&other=abc").status_code == 404
+
+
+def test_customers_of_different_dealers_are_never_paired_or_merged(app, dealer, other_dealer, clerk):
+    from crm.services.errors import ServiceError
+
+    own = person("王芳", "+8613800000001", dealer=dealer)
+    other = person("王芳", "+8613800000001", dealer=other_dealer)
+    assert found(clerk) == []
+    with pytest.raises(ServiceError):
+        duplicates.merge(own, other)
+
+
+def test_a_placeholder_shared_by_many_is_not_a_duplicate(app, dealer, clerk):
+    for i in range(duplicates.MAX_GROUP + 1):
+        person(f"客户{i}", "+8613800000001", dealer=dealer)
+    assert found(clerk) == []
+
+
+def test_the_comparison_shows_labels_not_codes(clerk_client, dealer):
+    keep = person("王芳", "+8613800000001", dealer=dealer, household_stage="couple")
+    other = person("王芳", "+8613800000001", dealer=dealer)
+    page = clerk_client.get(f"/admin/duplicates/compare/?keep={keep.id}&other={other.id}",
+                            headers=EN).get_data(as_text=True)
+    assert "Couple" in page and ">couple<" not in page and dealer.name in page

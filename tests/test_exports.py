@@ -96,3 +96,21 @@ def test_more_rows_than_a_spreadsheet_holds_are_refused_for_xlsx(clerk_client, c
     response = clerk_client.get("/admin/customer/export/xlsx/", headers={"Accept-Language": "en"},
                                 follow_redirects=True)
     assert "more than a spreadsheet holds" in response.get_data(as_text=True)
+
+
+def test_related_records_that_look_like_formulas_are_neutralised(clerk_client, dealer, product):
+    from datetime import date
+
+    from crm.models import Order
+
+    customer = Customer(name="=HYPERLINK(\"http://e\",\"x\")", dealer=dealer, status="actual")
+    db.session.add(Order(order_number="SO-1", customer=customer, dealer=dealer, product=product,
+                         ordered_on=date(2026, 1, 1)))
+    db.session.commit()
+    rows = csv_rows(clerk_client.get("/admin/order/export/csv/"))
+    assert any(cell.startswith("'=HYPERLINK") for cell in rows[1]) and not any(cell.startswith("=") for cell in rows[1])
+
+
+def test_the_export_has_as_many_rows_as_the_list_counts(admin_client, customers):
+    rows = csv_rows(admin_client.get("/admin/customer/export/csv/"))
+    assert len(rows) - 1 == db.session.query(Customer).count()

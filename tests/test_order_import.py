@@ -109,6 +109,10 @@ def test_customers_of_another_dealership_are_not_matched(app, dealer, other_deal
     (row(ordered="三月一日"), "ordered_on", "bad_date"),
     (row(delivered="2026-02-01"), "delivered_on", "before_order"),
     (row(name="=HYPERLINK(\"http://x\")"), "customer_name", "formula"),
+    (row(amount="1E+30"), "amount", "too_large"),
+    (row(amount="99999999999999999"), "amount", "too_large"),
+    (row(amount="NaN"), "amount", "bad_number"),
+    (row(quantity="999999999999"), "quantity", "quantity"),
 ])
 def test_each_bad_cell_says_why(app, dealer, product, clerk, cells, column, code):
     batch = stage(csv_bytes([cells]), dealer, clerk)
@@ -117,8 +121,16 @@ def test_each_bad_cell_says_why(app, dealer, product, clerk, cells, column, code
 
 
 def test_a_duplicate_order_number_in_the_file_is_an_error(app, dealer, product, clerk):
-    batch = stage(csv_bytes([row(number="IMP-1"), row(mobile="13912340002", number="imp-1")]), dealer, clerk)
+    batch = stage(csv_bytes([row(number="IMP-1"), row(mobile="13912340002", number="IMP-1")]), dealer, clerk)
     assert outcomes(batch) == ["new", "error"]
+
+
+def test_order_numbers_are_kept_as_written(app, dealer, product, clerk):
+    db.session.add(Order(order_number="imp-1", customer=Customer(name="甲", dealer=dealer), dealer=dealer,
+                         ordered_on=date(2026, 1, 1)))
+    db.session.commit()
+    batch = stage(csv_bytes([row(number="imp-1"), row(mobile="13912340002", number="IMP-1")]), dealer, clerk)
+    assert outcomes(batch) == ["already", "new"]
 
 
 def test_an_order_number_of_another_dealer_is_an_error(app, dealer, other_dealer, product, clerk):
@@ -273,7 +285,7 @@ def upload(client, data: bytes, name="orders.csv", **fields):
 def test_a_clerk_uploads_for_a_dealer_and_sees_the_preview(clerk_client, dealer, product):
     page = upload(clerk_client, csv_bytes([row()]), dealer=dealer.code).get_data(as_text=True)
     batch = db.session.scalar(select(OrderImport))
-    assert f"/admin/order_import/details/?id={batch.id}" in page and "1 rows read" not in page
+    assert f'href="/admin/order_import/details/?id={batch.id}"' in page and 'class="alert alert-success"' in page
     assert batch.dealer_id == dealer.id
 
 
@@ -354,3 +366,64 @@ def test_streamed_progress_reports_every_few_thousand_rows(clerk_client, dealer,
     rows = [row(mobile=f"139{i:08d}", number=f"IMP-{i}") for i in range(6000)]
     page = upload(clerk_client, csv_bytes(rows), dealer=dealer.code).get_data(as_text=True)
     assert re.search(r"<li>5,000 rows read</li>", page)
+
+
+def test_a_choice_error_lists_the_choices_in_the_readers_language(app, dealer, product, clerk):
+    headers = HEADERS + ["家庭阶段"]
+    batch = stage(csv_bytes([row() + ["大家庭"]], headers=headers), dealer, clerk)
+    problem = db.session.scalar(select(ImportRow.errors))["household_stage"]
+    with force_locale("en"):
+        assert "Single、Couple、" in imports.describe(problem) and "young_family" not in imports.describe(problem)
+    assert batch.error_rows == 1
+
+
+def test_an_order_entered_after_the_preview_stops_the_import(app, dealer, product, clerk):
+    batch = stage(csv_bytes([row(number="IMP-1")]), dealer, clerk)
+    db.session.add(Order(order_number="IMP-1", customer=Customer(name="甲", dealer=dealer), dealer=dealer,
+                         ordered_on=date(2026, 1, 1)))
+    db.session.commit()
+    with force_locale("en"), pytest.raises(ServiceError, match="entered after the preview"):
+        imports.commit(batch, clerk, skip_errors=False)
+    assert count(Order) == 1
+
+
+def test_a_matched_customer_deleted_after_the_preview_stops_the_import(app, dealer, product, customer, clerk):
+    batch = stage(csv_bytes([row(mobile="13812345678")]), dealer, clerk)
+    db.session.delete(customer)
+    db.session.commit()
+    with pytest.raises(ServiceError):
+        imports.commit(batch, clerk, skip_errors=False)
+    assert count(Order) == 0
+
+
+def test_undo_is_refused_while_complaints_refer_to_the_imported_orders(app, dealer, product, clerk):
+    from crm.clock import now
+    from crm.models import Complaint
+
+    batch = imports.commit(stage(csv_bytes([row()]), dealer, clerk), clerk, skip_errors=False)
+    order = db.session.scalar(select(Order))
+    db.session.add(Complaint(number="TS-1", customer_id=order.customer_id, order=order, category="delivery",
+                             description="x", received_at=now()))
+    db.session.commit()
+    with pytest.raises(ServiceError):
+        imports.undo(batch, clerk)
+    assert count(Order) == 1 and batch.status == "committed"
+
+
+def test_an_array_formula_in_an_xlsx_is_refused(app, dealer, product, clerk):
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(HEADERS)
+    sheet.append(row())
+    sheet["A2"] = ArrayFormula("A2", "=SUM(B2:B3)")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    stage(buffer.getvalue(), dealer, clerk, "orders.xlsx")
+    assert db.session.scalar(select(ImportRow.errors))["customer_name"]["code"] == "formula"
+
+
+def test_a_huge_page_number_shows_an_empty_page(clerk_client, dealer, product):
+    batch = stage(csv_bytes([row()]), dealer, make_user("clerk8", "clerk"))
+    assert clerk_client.get(f"/admin/order_import/details/?id={batch.id}&page={10**20}").status_code == 200

@@ -120,7 +120,7 @@ def test_the_dealer_picker_narrows_a_clerks_report(archive, other_dealer):
 def test_the_page_shows_a_table_and_a_chart(clerk_client, archive):
     page = clerk_client.get("/admin/reports/?report=complaints_dealer&start=2026-01-01&end=2026-06-30",
                             headers=EN).get_data(as_text=True)
-    assert "Complaints per 100 orders by dealer" in page and 'id="report-chart-data"' in page and "50" in page
+    assert "Complaints per 100 orders by dealer" in page and 'id="report-chart-data"' in page and ">50<" in page
 
 
 def test_a_dealer_sees_only_their_own_figures(app, archive, other_dealer):
@@ -157,3 +157,21 @@ def app_locale(locale):
     from flask_babel import force_locale
 
     return force_locale(locale)
+
+
+def test_customers_created_by_an_order_import_are_not_conversions(archive, dealer):
+    from crm.models import OrderImport
+
+    batch = OrderImport(dealer=dealer, filename="x.csv", status="committed")
+    db.session.add(batch)
+    db.session.flush()
+    db.session.add(Customer(name="导入客户", dealer=dealer, status="actual", channel="web", import_id=batch.id,
+                            created_at=datetime(2026, 3, 1)))
+    db.session.commit()
+    with app_locale("en"):
+        assert ("Web", 1, 1, 100.0) in rows("conversion_channel", archive["clerk"])
+
+
+def test_dates_beyond_any_sensible_period_fall_back_to_the_default(clerk_client, archive):
+    response = clerk_client.get("/admin/reports/?end=9999-12-31", headers=EN)
+    assert response.status_code == 200 and "9999-12-31 is not a date" in response.get_data(as_text=True)

@@ -19,6 +19,9 @@ from crm.services import audit
 from crm.services.errors import ServiceError
 
 MAX_PAIRS = 200
+# A number or address shared by more customers than this is a placeholder (a shop's own
+# phone, "门店自提"), not one person entered twice.
+MAX_GROUP = 20
 # What moves to the kept customer, by the column that points at the customer.
 REFERRING = ((Order.customer_id, _l("Orders")), (Visit.customer_id, _l("Service visits")),
              (Complaint.customer_id, _l("Complaints")), (HotlineTicket.customer_id, _l("Hotline tickets")),
@@ -45,21 +48,30 @@ def likely_duplicates(user, limit: int = MAX_PAIRS) -> list[Pair]:
     for group in _groups(user, Customer.mobile, limit):
         _add_pairs(pairs, seen, group, "phone", lambda a, b: True)
     for group in _groups(user, func.replace(Customer.address, " ", ""), limit):
+        if len(pairs) >= limit:
+            break
         _add_pairs(pairs, seen, group, "name_address", similar_names)
     return pairs[:limit]
 
 
 def _groups(user, key, limit: int) -> list[list[Customer]]:
-    shared = access.scope(select(key).where(key.is_not(None), key != "").group_by(key)
-                          .having(func.count() > 1).order_by(func.count().desc()).limit(limit), Customer, user)
-    values = db.session.scalars(shared).all()
-    if not values:
+    """Customers of one dealership sharing `key`; a merge never crosses dealerships."""
+    size = func.count()
+    shared = access.scope(select(key, Customer.dealer_id).where(key.is_not(None), key != "")
+                          .group_by(key, Customer.dealer_id).having(size > 1, size <= MAX_GROUP)
+                          .order_by(size.desc()).limit(limit), Customer, user)
+    found = db.session.execute(shared).all()
+    if not found:
         return []
-    members = db.session.scalars(access.scope(select(Customer).where(key.in_(values)).order_by(Customer.id),
-                                              Customer, user)).all()
-    groups: dict[str, list[Customer]] = {}
+    members = db.session.scalars(access.scope(
+        select(Customer).where(key.in_({value for value, _dealer in found})).order_by(Customer.id),
+        Customer, user)).all()
+    wanted = set(found)
+    groups: dict[tuple, list[Customer]] = {}
     for customer in members:
-        groups.setdefault(_value_of(key, customer), []).append(customer)
+        group = (_value_of(key, customer), customer.dealer_id)
+        if group in wanted:
+            groups.setdefault(group, []).append(customer)
     return [group for group in groups.values() if len(group) > 1]
 
 
@@ -117,6 +129,9 @@ def _merged_value(name: str, kept, other):
 def _refuse_same(keep: Customer, other: Customer) -> None:
     if keep.id == other.id:
         raise ServiceError(_("Choose two different customers."))
+    if keep.dealer_id != other.dealer_id:
+        raise ServiceError(_("These customers belong to different dealers; only customers of the same dealer can "
+                             "be merged."))
 
 
 def merge(keep: Customer, other: Customer) -> dict[str, int]:

@@ -48,6 +48,7 @@ from crm.services.spreadsheets import Sheet, cell_text, open_sheet
 
 T = TypeVar("T")
 CHUNK = 500
+MAX_AMOUNT = Decimal("10000000000")  # the amount column holds up to 9,999,999,999.99
 MAX_ROWS = 200_000
 NEW, EXISTING, ALREADY, ERROR = (ImportOutcome.NEW_CUSTOMER.value, ImportOutcome.EXISTING_CUSTOMER.value,
                                  ImportOutcome.ALREADY_IMPORTED.value, ImportOutcome.ERROR.value)
@@ -99,7 +100,8 @@ CELL_PROBLEMS = {
     "unknown_product": _l("No product has the model number %(value)s."),
     "bad_number": _l("Not a number."),
     "negative": _l("Must not be negative."),
-    "quantity": _l("Write a whole number of at least 1."),
+    "quantity": _l("Write a whole number from 1 to 999,999."),
+    "too_large": _l("Must be less than %(n)s."),
     "bad_date": _l("Not a date; write it like 2026-03-01."),
     "future_date": _l("Date in the future."),
     "before_order": _l("Earlier than the order date."),
@@ -112,6 +114,9 @@ CELL_PROBLEMS = {
 def describe(problem: dict) -> str:
     """A stored cell problem ({"code": ..., params}) in the reader's language."""
     params = {key: value for key, value in problem.items() if key != "code"}
+    if problem["code"] == "unknown_choice":
+        choices = HouseholdStage if params.pop("field", None) == "household_stage" else AcquisitionChannel
+        params["choices"] = "、".join(str(choices.label_for(code)) for code in choices.codes())
     return str(CELL_PROBLEMS[problem["code"]]) % params if params else str(CELL_PROBLEMS[problem["code"]])
 
 
@@ -223,7 +228,7 @@ class RowChecker:
         if key in ("household_stage", "channel"):
             lookup = self.stages if key == "household_stage" else self.channels
             if text.lower() not in lookup:
-                raise _Refused("unknown_choice", choices="、".join(sorted({*lookup.values()})))
+                raise _Refused("unknown_choice", field=key)
             return lookup[text.lower()]
         if key == "product_model":
             product_id = self.products.get(text.upper())
@@ -231,19 +236,21 @@ class RowChecker:
                 raise _Refused("unknown_product", value=text)
             return product_id
         if key == "quantity":
-            if not re.fullmatch(r"\d+", text) or int(text) < 1:
+            if not re.fullmatch(r"\d{1,6}", text) or int(text) < 1:
                 raise _Refused("quantity")
             return int(text)
         if key == "amount":
             try:
                 amount = Decimal(text.replace("¥", "").replace("￥", "").replace(",", "").strip())
+                if not amount.is_finite():
+                    raise InvalidOperation
+                if amount < 0:
+                    raise _Refused("negative")
+                if amount >= MAX_AMOUNT:
+                    raise _Refused("too_large", n=f"{MAX_AMOUNT:,}")
+                return str(amount.quantize(Decimal("0.01")))
             except InvalidOperation:
                 raise _Refused("bad_number") from None
-            if not amount.is_finite():
-                raise _Refused("bad_number")
-            if amount < 0:
-                raise _Refused("negative")
-            return str(amount.quantize(Decimal("0.01")))
         if key in ("ordered_on", "delivered_on", "installed_on"):
             try:
                 day = _parse_date(text)
@@ -252,9 +259,7 @@ class RowChecker:
             if day > today():
                 raise _Refused("future_date")
             return day.isoformat()
-        if key == "order_number":
-            return text.upper()
-        return text
+        return text  # order numbers too: kept as written, like those entered by hand
 
     @staticmethod
     def _check_dates(values: dict, problems: dict) -> None:
@@ -439,6 +444,7 @@ def committing(batch: OrderImport, user, skip_errors: bool) -> Generator[int, No
                 .where(ImportRow.import_id == batch.id, ImportRow.outcome.in_((NEW, EXISTING)))
                 .order_by(ImportRow.row_number).execution_options(yield_per=CHUNK))
             for part in rows.partitions():
+                _recheck(batch, part)
                 customers += _create_customers(batch, part, created)
                 existing.update(row.customer_id for row in part if row.outcome == EXISTING)
                 orders += _create_orders(batch, part, created)
@@ -466,6 +472,21 @@ def check_committable(batch: OrderImport, skip_errors: bool) -> None:
                              "import the other rows and skip those.", n=batch.error_rows))
     if not batch.new_rows + batch.existing_rows:
         raise ServiceError(_("There is nothing new to import in this file."))
+
+
+def _recheck(batch: OrderImport, rows) -> None:
+    """What the preview found may have changed since: an order number taken by now, a
+    matched customer deleted or moved to another dealer. Then nothing is written."""
+    taken = _orders_taken([values["order_number"] for _row_id, _outcome, values, _customer in rows])
+    if taken:
+        raise ServiceError(_("Order %(number)s was entered after the preview. Upload the file again to check it "
+                             "anew.", number=next(iter(taken))))
+    matched = {customer_id for _row_id, outcome, _values, customer_id in rows if outcome == EXISTING}
+    still_there = set(db.session.scalars(select(Customer.id).where(Customer.id.in_(matched),
+                                                                   Customer.dealer_id == batch.dealer_id)))
+    if matched - still_there:
+        raise ServiceError(_("A customer the preview matched was deleted or moved to another dealer since. Upload "
+                             "the file again to check it anew."))
 
 
 def _create_customers(batch: OrderImport, rows, created: dict[str, int]) -> int:
@@ -528,6 +549,12 @@ def undo(batch: OrderImport, user) -> tuple[int, int, int]:
     if batch.status != ImportStatus.COMMITTED.value:
         raise ServiceError(_("Only a carried-out import can be undone."))
     with write_transaction():
+        complained = db.session.scalar(select(func.count()).select_from(Complaint).join(Complaint.order)
+                                       .where(Order.import_id == batch.id))
+        if complained:
+            db.session.rollback()
+            raise ServiceError(_("%(n)d complaints refer to orders of this import, so it cannot be undone as a "
+                                 "whole. Correct those orders one by one instead.", n=complained))
         orders = db.session.execute(delete(Order).where(Order.import_id == batch.id)).rowcount
         unreferred = [~exists().where(model.customer_id == Customer.id)
                       for model in (Order, Visit, Complaint, HotlineTicket, FeedbackCard)]

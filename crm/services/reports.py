@@ -53,7 +53,8 @@ class Report:
 
 CUSTOMERS_NOTE = _l("Customers first recorded in the period.")
 PURCHASES_NOTE = _l("Orders placed in the period.")
-CONVERSION_NOTE = _l("Customers first recorded in the period, and how many of them have bought since.")
+CONVERSION_NOTE = _l("Customers first recorded in the period (not by an order import), and how many of them have "
+                     "bought since.")
 COMPLAINTS_NOTE = _l("Orders placed and complaints received in the period.")
 
 
@@ -102,8 +103,10 @@ def _purchases_by(column, name, show=_plain):
 def _conversion_by(column, name, show=_plain, joins_dealer=False):
     def build(user, period: Period, dealer_id: int | None) -> Table:
         actual = func.sum(case((Customer.status == CustomerStatus.ACTUAL.value, 1), else_=0))
+        # Customers created by an order import were buyers from the start, never potential ones.
         query = (select(column, func.count(), actual).select_from(Customer)
-                 .where(Customer.created_at >= period.first_moment, Customer.created_at < period.after_last_moment)
+                 .where(Customer.created_at >= period.first_moment, Customer.created_at < period.after_last_moment,
+                        Customer.import_id.is_(None))
                  .group_by(column))
         if joins_dealer:
             query = query.outerjoin(Customer.dealer)

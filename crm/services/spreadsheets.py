@@ -133,6 +133,8 @@ def cell_text(value) -> str:
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if not isinstance(value, (str, int, float, Decimal)):
+        return "=" + str(getattr(value, "text", "") or "")  # an array formula or other object: a formula
     return str(value).strip()
 
 
@@ -145,10 +147,12 @@ ROWS_PER_CHUNK = 500
 
 
 def spreadsheet_safe(value):
-    """A cell value that spreadsheets show as text instead of running it as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    """A cell value that spreadsheets show as text instead of running it as a formula.
+    Anything that is not a number or a date (a related record, a label) is text first."""
+    if value is None or isinstance(value, (bool, int, float, Decimal, date, datetime)):
+        return value
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def csv_stream(titles: list[str], rows: Iterator[list]) -> Iterator[str]:
