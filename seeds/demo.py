@@ -203,9 +203,11 @@ def _seed_batch(indexes: range, context) -> int:
             db.session.rollback()
             return 0
         rows = [_customer_row(i, context) for i in fresh]
-        ids = db.session.scalars(
-            insert(Customer).returning(Customer.id, sort_by_parameter_order=True), rows
-        ).all()
+        # Each row comes back with its (unique) mobile number, so the rows may return in any
+        # order: asking for parameter order makes SQLite insert one row at a time.
+        by_mobile = dict(db.session.execute(insert(Customer).returning(Customer.mobile, Customer.id)
+                                            .execution_options(render_nulls=True), rows).all())
+        ids = [by_mobile[row["mobile"]] for row in rows]
         _insert_related(list(zip(fresh, ids, rows)), context)
         db.session.commit()
     return len(fresh)
@@ -265,7 +267,8 @@ def _insert_related(customers: list[tuple[int, int, dict]], context) -> None:
     for model, rows in ((Order, orders), (Visit, visits), (Complaint, complaints), (HotlineTicket, tickets),
                         (FeedbackCard, cards)):
         if rows:
-            db.session.execute(insert(model), rows)
+            # None goes as NULL, so rows with different empty fields still go in one batch.
+            db.session.execute(insert(model).execution_options(render_nulls=True), rows)
             summary.append(audit.record_bulk(model.__table__.name, len(rows), "seed demo"))
     # Bulk inserts bypass the per-record audit events: one entry per table and batch says what was written.
     db.session.execute(insert(AuditEntry), summary)

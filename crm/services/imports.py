@@ -48,6 +48,8 @@ from crm.services.spreadsheets import Sheet, cell_text, open_sheet
 
 T = TypeVar("T")
 CHUNK = 500
+# Bulk inserts send None as NULL (render_nulls): otherwise rows whose empty cells differ
+# are grouped apart, and the database receives them nearly one by one.
 MAX_AMOUNT = Decimal("10000000000")  # the amount column holds up to 9,999,999,999.99
 MAX_ROWS = 200_000
 NEW, EXISTING, ALREADY, ERROR = (ImportOutcome.NEW_CUSTOMER.value, ImportOutcome.EXISTING_CUSTOMER.value,
@@ -378,7 +380,7 @@ def _stage_chunk(batch: OrderImport, chunk: list, counts: dict) -> None:
         rows.append({"import_id": batch.id, "row_number": number, "outcome": outcome, "values": values,
                      "errors": problems, "customer_id": customer_id, "upgraded_customer": False})
     with write_transaction():
-        db.session.execute(insert(ImportRow), rows)
+        db.session.execute(insert(ImportRow).execution_options(render_nulls=True), rows)
         db.session.commit()
 
 
@@ -504,7 +506,8 @@ def _create_customers(batch: OrderImport, rows, created: dict[str, int]) -> int:
     if fresh:
         # Each new row says which mobile number it holds, so the rows may come back in any
         # order (asking for parameter order would make SQLite insert them one by one).
-        created.update(db.session.execute(insert(Customer).returning(Customer.mobile, Customer.id), fresh).all())
+        created.update(db.session.execute(insert(Customer).returning(Customer.mobile, Customer.id)
+                                          .execution_options(render_nulls=True), fresh).all())
     return len(fresh)
 
 
@@ -534,7 +537,7 @@ def _create_orders(batch: OrderImport, rows, created: dict[str, int]) -> int:
         "delivered_on": _day(values.get("delivered_on")), "installed_on": _day(values.get("installed_on")),
         "salesperson": values.get("salesperson"), "import_id": batch.id, "created_at": now(), "updated_at": now(),
     } for _row_id, outcome, values, customer_id in rows]
-    db.session.execute(insert(Order), orders)
+    db.session.execute(insert(Order).execution_options(render_nulls=True), orders)
     return len(orders)
 
 
