@@ -52,7 +52,7 @@ def test_the_language_switch_turns_the_back_office_english(live_server, phone_pa
     sign_in(page, live_server, "clerk")
     page.locator(".navbar-toggler").click()
     page.get_by_role("button", name="语言: English").click()
-    assert page.get_by_role("heading", name="Dashboard").is_visible()
+    page.get_by_role("heading", name="Dashboard").wait_for()
     assert page.locator("html").get_attribute("lang") == "en"
 
 
@@ -147,10 +147,13 @@ def test_a_dealer_uploads_an_order_list_sees_the_preview_and_imports_it(live_ser
     page.goto(f"{live_server}/admin/order_import/upload/")
     page.get_by_label("文件").set_input_files(str(spreadsheet))
     page.get_by_role("button", name="检查文件").click()
+    page.get_by_role("link", name="继续").click()  # the progress page ends with a link to the preview
     page.wait_for_url("**/admin/order_import/details/**")
     assert page.locator("tr.table-danger").inner_text().count("手机号码格式不正确") == 1
     page.get_by_label("跳过 1 行有错误的数据").check()
     page.get_by_role("button", name="导入", exact=True).click()
+    assert "已导入 1 条订单" in page.get_by_role("status").inner_text()
+    page.get_by_role("link", name="继续").click()
     page.wait_for_url("**/admin/order_import/details/**")
     db.session.rollback()
     assert db.session.scalars(select(Order.order_number)).all() == ["SO-E2E-1"]
