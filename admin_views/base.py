@@ -4,7 +4,7 @@ delete, bulk actions, export and relationship lookups to the rows the user may s
 import logging
 
 from flask import Response, abort, flash, has_request_context, redirect, request, stream_with_context, url_for
-from flask_admin import AdminIndexView
+from flask_admin import AdminIndexView, BaseView
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.form import rules
@@ -109,6 +109,25 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
     def get_one(self, pk):
         with self.session.no_autoflush:
             return find_in_scope(self.get_query(), self.model, pk)
+
+
+class CustomerDataPage(BaseView):
+    """A back-office page drawn from customers' data rather than one model's list (the
+    service calendar, the reports): open to whoever may list customers, scoped like them.
+    Its links carry on only the page's own arguments (`page_args`)."""
+
+    page_args: tuple[str, ...] = ()
+
+    def is_accessible(self) -> bool:
+        return access.can(signed_in_user(), access.LIST, "customer")
+
+    def inaccessible_callback(self, name, **kwargs):
+        return deny_or_login()
+
+    def page_url(self, endpoint: str = ".index", **changes) -> str:
+        args = {key: request.args.get(key) for key in self.page_args}
+        args.update(changes)
+        return url_for(endpoint, **{key: value for key, value in args.items() if value not in (None, "")})
 
 
 class BackOfficeIndexView(AdminIndexView):

@@ -2,13 +2,13 @@
 with a one-click "record visit", and an SMS campaign export of the consenting customers."""
 from itertools import islice
 
-from flask import Response, flash, request, stream_with_context, url_for
-from flask_admin import BaseView, expose
+from flask import Response, flash, request, stream_with_context
+from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from admin_views.base import deny_or_login, signed_in_user
+from admin_views.base import CustomerDataPage, deny_or_login, signed_in_user
 from crm import access
 from crm.extensions import db
 from crm.models import Dealer
@@ -17,7 +17,6 @@ from crm.phones import display_phone
 from crm.services import care, spreadsheets
 
 PAGE_SIZE = 50
-PAGE_ARGS = ("list", "days", "holiday", "dealer", "page")  # the only arguments links carry on
 # Each list: its title, and the purpose and channel of the visit its rows record.
 LISTS = {
     "maintenance": (_l("Maintenance due"), VisitPurpose.MAINTENANCE.value, VisitChannel.HOME_VISIT.value),
@@ -26,14 +25,10 @@ LISTS = {
 }
 
 
-class ServiceCalendarView(BaseView):
-    """Needs the customer list right; dealers see their own customers (crm.services.care)."""
+class ServiceCalendarView(CustomerDataPage):
+    """Dealers see their own customers (crm.services.care)."""
 
-    def is_accessible(self) -> bool:
-        return access.can(signed_in_user(), access.LIST, "customer")
-
-    def inaccessible_callback(self, name, **kwargs):
-        return deny_or_login()
+    page_args = ("list", "days", "holiday", "dealer", "page")
 
     @expose("/")
     def index(self):
@@ -61,14 +56,8 @@ class ServiceCalendarView(BaseView):
         return Response(stream_with_context(spreadsheets.csv_stream(titles, lines)), mimetype="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
-    def page_url(self, **changes) -> str:
-        args = {key: request.args.get(key) for key in PAGE_ARGS}
-        args.update(changes)
-        return url_for(".index", **{key: value for key, value in args.items() if value not in (None, "")})
-
     def export_url(self) -> str:
-        return url_for(".campaign_export", **{key: request.args[key] for key in PAGE_ARGS
-                                              if request.args.get(key) and key != "page"})
+        return self.page_url(".campaign_export", page=None)
 
     def _choice(self) -> dict:
         holidays = {holiday.key: holiday for holiday in care.holidays()}

@@ -20,7 +20,7 @@ from crm import access
 from crm.extensions import db
 from crm.models import Dealer
 from crm.models.choices import ImportOutcome, ImportStatus
-from crm.services import imports
+from crm.services import imports, order_sheet
 from crm.services.errors import ServiceError
 
 PROGRESS_MARK = "<!--progress-->"
@@ -65,7 +65,7 @@ class OrderImportView(BackOfficeModelView):
     @expose("/template.csv")
     def template_csv(self):
         buffer = io.StringIO()
-        csv.writer(buffer).writerow(imports.template_headers())
+        csv.writer(buffer).writerow(order_sheet.template_headers())
         return _download("\ufeff" + buffer.getvalue(), "text/csv", "order-import-template.csv")
 
     @expose("/template.xlsx")
@@ -105,7 +105,7 @@ class OrderImportView(BackOfficeModelView):
     def _upload_form(self, error: str | None = None, error_field: str | None = None):
         return self.render("admin/import_upload.html", error=error, error_field=error_field, picks_dealer=not access.is_dealer(signed_in_user()),
                            dealer_code=request.form.get("dealer", "")[:32], max_rows=imports.MAX_ROWS,
-                           max_mb=current_app.config["IMPORT_MAX_BYTES"] // (1024 * 1024), columns=imports.COLUMNS)
+                           max_mb=current_app.config["IMPORT_MAX_BYTES"] // (1024 * 1024), columns=order_sheet.COLUMNS)
 
     def _chosen_dealer(self):
         user = signed_in_user()
@@ -127,11 +127,11 @@ class OrderImportView(BackOfficeModelView):
 
     @staticmethod
     def describe(problem: dict) -> str:
-        return imports.describe(problem)
+        return order_sheet.describe(problem)
 
     @staticmethod
     def column_header(key: str) -> str:
-        return imports.COLUMN_BY_KEY[key].header
+        return order_sheet.COLUMN_BY_KEY[key].header
 
     # Import and undo --------------------------------------------------------------------------
     @expose("/commit/", methods=("POST",))
@@ -215,14 +215,14 @@ def _template_workbook() -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "订单 Orders"
-    sheet.append(imports.template_headers())
+    sheet.append(order_sheet.template_headers())
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for index, column in enumerate(imports.COLUMNS, 1):
+    for index, column in enumerate(order_sheet.COLUMNS, 1):
         sheet.column_dimensions[sheet.cell(1, index).column_letter].width = max(14, len(column.header) + 4)
     guide = workbook.create_sheet("说明 Instructions")
     guide.append([_("Column"), _("Required"), _("Example")])
-    for column, example in zip(imports.COLUMNS, imports.template_example()):
+    for column, example in zip(order_sheet.COLUMNS, order_sheet.template_example()):
         guide.append([column.header, _("Yes") if column.required else "", example])
     buffer = io.BytesIO()
     workbook.save(buffer)

@@ -2,26 +2,21 @@
 each exportable as CSV or XLSX. Dealers get their own dealership's figures."""
 from datetime import date
 
-from flask import Response, flash, request, stream_with_context, url_for
-from flask_admin import BaseView, expose
+from flask import Response, flash, request, stream_with_context
+from flask_admin import expose
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from admin_views.base import deny_or_login, signed_in_user
+from admin_views.base import CustomerDataPage, deny_or_login, signed_in_user
 from crm import access
 from crm.extensions import db
 from crm.models import Dealer
 from crm.services import reports, spreadsheets
 
-PAGE_ARGS = ("report", "start", "end", "dealer")
 
 
-class ReportsView(BaseView):
-    def is_accessible(self) -> bool:
-        return access.can(signed_in_user(), access.LIST, "customer")
-
-    def inaccessible_callback(self, name, **kwargs):
-        return deny_or_login()
+class ReportsView(CustomerDataPage):
+    page_args = ("report", "start", "end", "dealer")
 
     @expose("/")
     def index(self):
@@ -47,11 +42,6 @@ class ReportsView(BaseView):
         return Response(stream_with_context(chunks),
                         mimetype="text/csv" if kind == "csv" else spreadsheets.XLSX_MIMETYPE,
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
-
-    def page_url(self, endpoint: str = ".index", **changes) -> str:
-        args = {key: request.args.get(key) for key in PAGE_ARGS}
-        args.update(changes)
-        return url_for(endpoint, **{key: value for key, value in args.items() if value})
 
     def _choice(self) -> dict:
         report = reports.BY_KEY.get(request.args.get("report", ""), reports.REPORTS[0])

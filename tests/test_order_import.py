@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from crm.extensions import db
 from crm.models import AuditEntry, Customer, ImportRow, Order, OrderImport, Visit
-from crm.services import imports
+from crm.services import imports, order_sheet
 from crm.services.errors import ServiceError
 from tests.conftest import make_user
 
@@ -71,7 +71,7 @@ def test_the_csv_template_has_chinese_and_english_headers(clerk_client):
 def test_the_xlsx_template_reads_back_as_a_valid_upload(clerk_client, app):
     data = clerk_client.get("/admin/order_import/template.xlsx").data
     sheet, keys = imports.open_upload(io.BytesIO(data))
-    assert keys == [column.key for column in imports.COLUMNS]
+    assert keys == [column.key for column in order_sheet.COLUMNS]
     assert load_workbook(io.BytesIO(data)).sheetnames[1] == "说明 Instructions"
 
 
@@ -373,7 +373,7 @@ def test_a_choice_error_lists_the_choices_in_the_readers_language(app, dealer, p
     batch = stage(csv_bytes([row() + ["大家庭"]], headers=headers), dealer, clerk)
     problem = db.session.scalar(select(ImportRow.errors))["household_stage"]
     with force_locale("en"):
-        assert "Single、Couple、" in imports.describe(problem) and "young_family" not in imports.describe(problem)
+        assert "Single、Couple、" in order_sheet.describe(problem) and "young_family" not in order_sheet.describe(problem)
     assert batch.error_rows == 1
 
 
