@@ -23,7 +23,7 @@ from admin_views import formatters
 from admin_views.labels import FIELD_LABELS
 from crm import access
 from crm.extensions import db
-from crm.models import AuditEntry
+from crm.models import AuditEntry, Dealer
 from crm.services import records, spreadsheets
 from crm.services.spreadsheets import spreadsheet_safe
 from crm.services.errors import ServiceError
@@ -111,6 +111,12 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
             return find_in_scope(self.get_query(), self.model, pk)
 
 
+def dealer_with_code(code: str):
+    """The dealer with this code (case-insensitive) among those the user may see, or None."""
+    query = access.scope(select(Dealer).where(Dealer.code == code.strip().upper()), Dealer, signed_in_user())
+    return db.session.scalar(query)
+
+
 class CustomerDataPage(BaseView):
     """A back-office page drawn from customers' data rather than one model's list (the
     service calendar, the reports): open to whoever may list customers, scoped like them.
@@ -123,6 +129,17 @@ class CustomerDataPage(BaseView):
 
     def inaccessible_callback(self, name, **kwargs):
         return deny_or_login()
+
+    def chosen_dealer(self):
+        """The dealer whose code a clerk typed to narrow the page (dealers are narrowed by
+        their login anyway); an unknown code is said, and the page shows all dealers."""
+        code = request.args.get("dealer", "").strip()[:32]
+        if not code or access.is_dealer(signed_in_user()):
+            return None
+        dealer = dealer_with_code(code)
+        if dealer is None:
+            flash(_("No dealer has the code %(code)s; showing all dealers.", code=code), "error")
+        return dealer
 
     def page_url(self, endpoint: str = ".index", **changes) -> str:
         args = {key: request.args.get(key) for key in self.page_args}

@@ -2,16 +2,13 @@
 with a one-click "record visit", and an SMS campaign export of the consenting customers."""
 from itertools import islice
 
-from flask import Response, flash, request, stream_with_context
+from flask import Response, request, stream_with_context
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
 from admin_views.base import CustomerDataPage, deny_or_login, signed_in_user
 from crm import access
-from crm.extensions import db
-from crm.models import Dealer
 from crm.models.choices import VisitChannel, VisitPurpose
 from crm.phones import display_phone
 from crm.services import care, spreadsheets
@@ -38,7 +35,7 @@ class ServiceCalendarView(CustomerDataPage):
         user = signed_in_user()
         return self.render(
             "admin/service_calendar.html", choice=choice, lists=LISTS, windows=care.WINDOWS,
-            holidays=care.holidays(), rows=rows[:PAGE_SIZE], page=page, more=len(rows) > PAGE_SIZE,
+            holidays=choice["holidays"], rows=rows[:PAGE_SIZE], page=page, more=len(rows) > PAGE_SIZE,
             visit_kind=LISTS[choice["list"]][1:], may_record=access.can(user, access.CREATE, "visit"),
             may_export=access.can(user, access.EXPORT, "customer"), picks_dealer=not access.is_dealer(user))
 
@@ -60,24 +57,18 @@ class ServiceCalendarView(CustomerDataPage):
         return self.page_url(".campaign_export", page=None)
 
     def _choice(self) -> dict:
-        holidays = {holiday.key: holiday for holiday in care.holidays()}
+        found = care.holidays()
+        holidays = {holiday.key: holiday for holiday in found}
         chosen = request.args.get("list")
         holiday_key = request.args.get("holiday")
         return {
+            "holidays": found,
             "list": chosen if chosen in LISTS else "maintenance",
             "days": days if (days := request.args.get("days", type=int)) in care.WINDOWS else care.WINDOWS[0],
             "holiday": holidays.get(holiday_key) or next(iter(holidays.values())),
-            "dealer": self._dealer(request.args.get("dealer", "").strip()),
+            "dealer": self.chosen_dealer(),
             "dealer_code": request.args.get("dealer", "").strip()[:32],
         }
-
-    def _dealer(self, code: str):
-        if not code or access.is_dealer(signed_in_user()):
-            return None
-        dealer = db.session.scalar(select(Dealer).where(Dealer.code == code.upper()))
-        if dealer is None:
-            flash(_("No dealer has the code %(code)s; showing all dealers.", code=code[:32]), "error")
-        return dealer
 
     def _rows(self, choice):
         user, dealer_id = signed_in_user(), choice["dealer"].id if choice["dealer"] else None

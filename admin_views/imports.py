@@ -12,13 +12,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import select
 
-from admin_views.base import BackOfficeModelView, signed_in_user
+from admin_views.base import BackOfficeModelView, dealer_with_code, signed_in_user
 from admin_views.labels import FIELD_LABELS
 from crm import access
-from crm.extensions import db
-from crm.models import Dealer
 from crm.models.choices import ImportOutcome, ImportStatus
 from crm.services import imports, order_sheet
 from crm.services.errors import ServiceError
@@ -111,12 +108,11 @@ class OrderImportView(BackOfficeModelView):
         user = signed_in_user()
         if access.is_dealer(user):
             return user.dealer, None
-        code = request.form.get("dealer", "").strip().upper()
+        code = request.form.get("dealer", "").strip().upper()[:32]
         if not code:
             return None, _("Enter the code of the dealer whose orders these are.")
-        dealer = access.scope(select(Dealer).where(Dealer.code == code), Dealer, user)
-        found = db.session.scalar(dealer)
-        return found, None if found else _("No dealer has the code %(code)s.", code=code[:32])
+        found = dealer_with_code(code)
+        return found, None if found else _("No dealer has the code %(code)s.", code=code)
 
     def preview_rows(self, batch):
         outcome = request.args.get("outcome")

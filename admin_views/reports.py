@@ -5,12 +5,9 @@ from datetime import date
 from flask import Response, flash, request, stream_with_context
 from flask_admin import expose
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from admin_views.base import CustomerDataPage, deny_or_login, signed_in_user
 from crm import access
-from crm.extensions import db
-from crm.models import Dealer
 from crm.services import reports, spreadsheets
 
 
@@ -51,14 +48,9 @@ class ReportsView(CustomerDataPage):
         if start > end:
             flash(_("The period's start is after its end; showing the last twelve months."), "error")
             start, end = default.start, default.end
-        dealer_code = request.args.get("dealer", "").strip()[:32]
-        dealer_id = None
-        if dealer_code and not access.is_dealer(signed_in_user()):
-            dealer_id = db.session.scalar(select(Dealer.id).where(Dealer.code == dealer_code.upper()))
-            if dealer_id is None:
-                flash(_("No dealer has the code %(code)s; showing all dealers.", code=dealer_code), "error")
-        return {"report": report, "period": reports.Period(start, end), "dealer_id": dealer_id,
-                "dealer_code": dealer_code}
+        dealer = self.chosen_dealer()
+        return {"report": report, "period": reports.Period(start, end), "dealer_id": dealer.id if dealer else None,
+                "dealer_code": request.args.get("dealer", "").strip()[:32]}
 
 
 EARLIEST, LATEST = date(1990, 1, 1), date(2100, 12, 31)
