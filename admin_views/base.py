@@ -15,17 +15,17 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy import select
+from sqlalchemy import false, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 from werkzeug.utils import secure_filename
 
-from admin_views import formatters
+from admin_views import exporting, formatters, listing
 from admin_views.labels import FIELD_LABELS
 from crm import access
 from crm.extensions import db
 from crm.models import AuditEntry, Dealer
 from crm.services import records, spreadsheets
-from crm.services.spreadsheets import spreadsheet_safe
 from crm.services.errors import ServiceError
 
 DATE_FIELDS = ("joined_on", "ordered_on", "delivered_on", "installed_on", "birthday",
@@ -43,7 +43,6 @@ ACTION_OF_METHOD = {
     "undo": access.EDIT, "template_csv": access.LIST, "template_xlsx": access.LIST,
 }
 log = logging.getLogger(__name__)
-EXPORT_CHUNK = 1000
 
 
 def _attachment(chunks, mimetype: str, filename: str) -> Response:
@@ -262,7 +261,39 @@ class BackOfficeModelView(ModelView):
         return self._scoped(super().get_query())
 
     def get_count_query(self):
-        return self._scoped(super().get_count_query())
+        """The ids of the rows the list shows: counted with a cap (listing.capped_count),
+        never with a full COUNT of the table."""
+        return self._scoped(db.session.query(sa_inspect(self.model).primary_key[0]))
+
+    # The list: capped counts, deep pages by id, related rows in the same statement -----
+    def _list_queries(self, sort_column, sort_desc, search, filters):
+        """The list's row query (scope, search, filters, sort) and its id query for counting."""
+        joins, count_joins = {}, {}
+        query, count_query = self.get_query(), self.get_count_query()
+        if listing.has_control_characters(search, *(value for _index, _name, value in filters or ())):
+            # No stored text holds them (the forms clean them away), and PostgreSQL refuses NUL.
+            return query.filter(false()), count_query.filter(false())
+        if self._search_supported and search:
+            query, count_query, joins, count_joins = self._apply_search(query, count_query, joins, count_joins,
+                                                                        search)
+        if filters and self._filters:
+            query, count_query, joins, count_joins = self._apply_filters(query, count_query, joins, count_joins,
+                                                                         filters)
+        query, joins = self._apply_sorting(query, joins, sort_column, sort_desc)
+        return query, count_query
+
+    def _with_list_relations(self, query):
+        for relation in self._auto_joins:
+            query = query.options(joinedload(relation))
+        return query
+
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
+        query, count_query = self._list_queries(sort_column, sort_desc, search, filters)
+        page_size = self.page_size if page_size is None else page_size
+        if not execute or not page_size:
+            return None, self._with_list_relations(query)
+        return listing.page(db.session, self.model, query, listing.offset(page, page_size), page_size,
+                            self._with_list_relations)
 
     def get_one(self, id):
         """A row outside the user's scope answers 404, exactly like a row that does not exist."""
@@ -343,26 +374,23 @@ class BackOfficeModelView(ModelView):
                  "required value.")
 
     # Export and history ---------------------------------------------------------------
-    def get_export_value(self, model, name):
-        return spreadsheet_safe(super().get_export_value(model, name))
-
     def _export_data(self):
         """The rows of the list as the user sees it (scope, search, filters, sort), as a
-        stream: a million rows must not be loaded at once."""
+        stream: a million rows must not be loaded at once. The count is exact only up to
+        what a spreadsheet holds (it decides whether XLSX is possible)."""
         args = self._get_list_extra_args()
         sort = self._get_column_by_idx(args.sort)
-        count, query = self.get_list(0, sort[0] if sort else None, args.sort_desc, args.search, args.filters,
-                                     execute=False, page_size=0)  # 0: every row, not one page
-        return count, query.yield_per(EXPORT_CHUNK)
+        query, count_query = self._list_queries(sort[0] if sort else None, args.sort_desc, args.search,
+                                                args.filters)
+        count = listing.capped_count(db.session, count_query, spreadsheets.XLSX_MAX_ROWS)
+        return int(count), query
 
     def _export_rows(self):
         """Runs while the response streams. The query is built here, in the streaming
         context's own session: a query made in the view would keep the view's session, and
         its connection, open after the request has ended."""
-        _count, rows = self._export_data()
-        columns = [name for name, _title in self._export_columns]
-        for record in rows:
-            yield [self.get_export_value(record, name) for name in columns]
+        _count, query = self._export_data()
+        return exporting.rows(self, query, [name for name, _title in self._export_columns])
 
     def _export_csv(self, return_url):
         titles = [str(title) for _name, title in self._export_columns]

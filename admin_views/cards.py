@@ -9,8 +9,10 @@ from wtforms.validators import InputRequired, NumberRange
 
 from admin_views.base import BackOfficeModelView
 from admin_views.labels import FIELD_LABELS
+from admin_views.dealer_filters import dealer_filters
 from crm.services import intake
 from crm.services.errors import ServiceError
+from crm.models import CardBatch
 
 
 class CardBatchView(BackOfficeModelView):
@@ -19,7 +21,7 @@ class CardBatchView(BackOfficeModelView):
     column_list = ("code", "dealer", "product", "size", "opened", "answered", "created_at", "created_by")
     column_labels = {**FIELD_LABELS, "opened": _l("Cards opened"), "answered": _l("Cards answered")}
     column_searchable_list = ("code",)
-    column_filters = ("dealer.code", "dealer.name", "product.model_number", "created_at")
+    column_filters = (*dealer_filters(CardBatch), "product.model_number", "created_at")
     column_sortable_list = ("code", "size", "created_at")
     form_columns = ("dealer", "product", "size")
     form_ajax_refs = {"dealer": {"fields": ("code", "name"), "page_size": 10},

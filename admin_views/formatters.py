@@ -42,6 +42,8 @@ def moment(_view, _context, model, name):
     return "" if value is None else value.strftime("%Y-%m-%d %H:%M")
 
 
+# Formatters that read only the column they format (exports read just those columns).
+READS_OWN_COLUMN = (day, moment, phone, money)
 
 # Translated labels of stored codes, for templates that show related records.
 code_labels = SimpleNamespace(

@@ -15,10 +15,12 @@ from markupsafe import Markup
 
 from admin_views.base import BackOfficeModelView, dealer_with_code, signed_in_user
 from admin_views.labels import FIELD_LABELS
+from admin_views.dealer_filters import dealer_filters
 from crm import access
 from crm.models.choices import ImportOutcome, ImportStatus
 from crm.services import imports, order_sheet
 from crm.services.errors import ServiceError
+from crm.models import OrderImport
 
 PROGRESS_MARK = "<!--progress-->"
 log = logging.getLogger(__name__)
@@ -42,7 +44,7 @@ class OrderImportView(BackOfficeModelView):
                      "already_imported_rows": _l("Already imported"), "error_rows": _l("Rows with errors"),
                      "orders_created": _l("Orders imported"), "customers_created": _l("Customers created"),
                      "committed_at": _l("Imported at"), "undone_at": _l("Undone at")}
-    column_filters = ("status", "created_at", "dealer.code", "dealer.name")
+    column_filters = ("status", "created_at", *dealer_filters(OrderImport))
     column_choices = {"status": ImportStatus.choices()}
     column_sortable_list = ("created_at", "filename", "status", "total_rows")
     column_default_sort = ("created_at", True)

@@ -9,8 +9,9 @@ from wtforms.validators import Optional
 from admin_views.base import BackOfficeModelView, signed_in_user
 from admin_views.cases import CaseMixin, QueueFilter, sla_cell
 from admin_views.service import CUSTOMER_LOOKUP, DEALER_LOOKUP, USER_LOOKUP
+from admin_views.dealer_filters import dealer_filters
 from crm import access
-from crm.models import HotlineTicket
+from crm.models import FeedbackCard, HotlineTicket
 from crm.models.choices import CardStatus, TicketChannel, TicketStatus, TicketTopic
 from crm.services import intake
 from crm.services.errors import ServiceError
@@ -40,7 +41,7 @@ class FeedbackCardView(BackOfficeModelView):
     column_list = ("reference", "submitted_at", "dealer", "product", "rating_quality", "rating_service",
                    "recommend_score", "contact_name", "mobile", "status")
     column_searchable_list = ("reference", "contact_name", "mobile", "batch.code")
-    column_filters = ("status", "submitted_at", "dealer.code", "dealer.name", "product.model_number", "batch.code",
+    column_filters = ("status", "submitted_at", *dealer_filters(FeedbackCard), "product.model_number", "batch.code",
                       "recommend_score")
     column_choices = {"status": CardStatus.choices()}
     column_sortable_list = ("reference", "submitted_at", "rating_quality", "rating_service", "recommend_score",
@@ -89,7 +90,7 @@ class HotlineTicketView(CaseMixin, BackOfficeModelView):
                    "status", "assigned_to")
     column_formatters = {"sla": sla_cell}
     column_searchable_list = ("number", "contact_name", "mobile", "city")
-    column_filters = (QueueFilter(HotlineTicket), "status", "topic", "channel", "received_at", "city", "dealer.code", "dealer.name")
+    column_filters = (QueueFilter(HotlineTicket), "status", "topic", "channel", "received_at", "city", *dealer_filters(HotlineTicket))
     column_choices = {
         "channel": TicketChannel.choices(),
         "topic": TicketTopic.choices(),

@@ -10,9 +10,11 @@ from sqlalchemy import select
 from admin_views.base import BackOfficeModelView, field_set, signed_in_user
 from admin_views.labels import FIELD_LABELS
 from admin_views.segments import LastPurchaseFilter, OrderCountFilter, SpendFilter
+from admin_views.dealer_filters import dealer_filters
 from crm import access
 from crm.extensions import db
-from crm.models import Complaint, FeedbackCard, HotlineTicket, Order, Visit
+from crm.services import search as customer_search
+from crm.models import Complaint, Customer, FeedbackCard, HotlineTicket, Order, Visit
 from crm.models.choices import (
     AcquisitionChannel,
     CustomerStatus,
@@ -54,6 +56,10 @@ class DealerView(BackOfficeModelView):
     }
 
 
+# Where the search hands its FTS table to the sorting, within one list request.
+SEARCH_ORDER = "customer search index"
+
+
 @dataclass(frozen=True)
 class TimelineItem:
     at: datetime
@@ -87,7 +93,7 @@ class CustomerView(BackOfficeModelView):
     column_searchable_list = ("name", "mobile", "other_phone", "email", "address", "postal_code")
     column_filters = ("status", "household_stage", "channel", LastPurchaseFilter(), OrderCountFilter(), SpendFilter(),
                       "province", "city", "district", "postal_code",
-                      "dealer.code", "dealer.name", "salesperson", "created_at", "birthday")
+                      *dealer_filters(Customer), "salesperson", "created_at", "birthday")
     column_choices = {
         "gender": Gender.choices(),
         "status": CustomerStatus.choices(),
@@ -117,6 +123,26 @@ class CustomerView(BackOfficeModelView):
         "dealer": {"fields": ("code", "name"), "page_size": 10},
         "referred_by": {"fields": ("name", "mobile"), "page_size": 10},
     }
+    # Search through the customer search index (crm.services.search) ---------------------
+    def search_placeholder(self) -> str:
+        return _("Name, phone, address, email or postal code")
+
+    def _apply_search(self, query, count_query, joins, count_joins, search):
+        query, fts = customer_search.narrow(query, search)
+        if count_query is not None:
+            count_query, _fts = customer_search.narrow(count_query, search)
+        if fts is not None:
+            joins[SEARCH_ORDER] = fts
+        return query, count_query, joins, count_joins
+
+    def _apply_sorting(self, query, joins, sort_column, sort_desc):
+        """Newest first within search results comes from the search index itself, which
+        then stops after one page instead of sorting every match."""
+        fts = joins.get(SEARCH_ORDER)
+        if sort_column is None and fts is not None:
+            return query.order_by(fts.c.rowid.desc()), joins
+        return super()._apply_sorting(query, joins, sort_column, sort_desc)
+
     def timeline(self, customer) -> list[TimelineItem]:
         """Everything about the customer this user may see, newest first: a customer who
         bought from two dealers shows each dealer only their own part."""

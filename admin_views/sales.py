@@ -2,7 +2,9 @@
 from flask_babel import lazy_gettext as _l
 
 from admin_views.base import BackOfficeModelView
+from admin_views.dealer_filters import dealer_filters
 from crm.models.choices import ProductCategory
+from crm.models import Order
 from forms.validators import AtLeastOne, CleanText, NonNegative, NotBefore, NotInFuture
 
 
@@ -11,7 +13,7 @@ class OrderView(BackOfficeModelView):
     column_list = ("order_number", "customer", "dealer", "product", "quantity", "amount", "ordered_on",
                    "delivered_on", "installed_on")
     column_searchable_list = ("order_number", "customer.name", "customer.mobile", "product.model_number")
-    column_filters = ("ordered_on", "delivered_on", "installed_on", "dealer.code", "dealer.name",
+    column_filters = ("ordered_on", "delivered_on", "installed_on", *dealer_filters(Order),
                       "product.model_number", "product.category")
     column_choices = {"product.category": ProductCategory.choices()}
     column_sortable_list = ("order_number", "quantity", "amount", "ordered_on", "delivered_on", "installed_on")

@@ -5,7 +5,8 @@ from wtforms.validators import Optional
 from admin_views.base import BackOfficeModelView
 from admin_views.cases import CaseMixin, QueueFilter, sla_cell
 from admin_views.complaints import RepeatFilter, RepeatingProblemsMixin
-from crm.models import Complaint
+from admin_views.dealer_filters import dealer_filters
+from crm.models import Complaint, Visit
 from crm.models.choices import (
     ComplaintCategory,
     ComplaintChannel,
@@ -26,7 +27,7 @@ class VisitView(BackOfficeModelView):
     column_list = ("happened_at", "customer", "dealer", "channel", "purpose", "staff", "satisfaction",
                    "next_follow_up_on")
     column_searchable_list = ("customer.name", "customer.mobile")
-    column_filters = ("channel", "purpose", "happened_at", "next_follow_up_on", "dealer.code", "dealer.name",
+    column_filters = ("channel", "purpose", "happened_at", "next_follow_up_on", *dealer_filters(Visit),
                       "satisfaction")
     column_choices = {"channel": VisitChannel.choices(), "purpose": VisitPurpose.choices()}
     column_sortable_list = ("happened_at", "channel", "purpose", "satisfaction", "next_follow_up_on")
@@ -50,7 +51,7 @@ class ComplaintView(CaseMixin, RepeatingProblemsMixin, BackOfficeModelView):
     column_formatters = {"sla": sla_cell}
     column_searchable_list = ("number", "customer.name", "customer.mobile")
     column_filters = (QueueFilter(Complaint), RepeatFilter(), "status", "severity", "category", "channel", "received_at", "resolved_at",
-                      "dealer.code", "dealer.name", "product.model_number")
+                      *dealer_filters(Complaint), "product.model_number")
     column_choices = {
         "channel": ComplaintChannel.choices(),
         "category": ComplaintCategory.choices(),

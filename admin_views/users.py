@@ -6,9 +6,11 @@ from wtforms import PasswordField
 from wtforms.validators import Length, Optional
 
 from admin_views.base import BackOfficeModelView
+from admin_views.dealer_filters import dealer_filters
 from crm.i18n import LANGUAGE_NAMES
 from crm.models.choices import Role
 from crm.services import users as user_service
+from crm.models import User
 from forms.validators import CleanText
 
 
@@ -16,7 +18,7 @@ class UserView(BackOfficeModelView):
     record_kind = "user"
     column_list = ("username", "role", "dealer", "active", "language", "last_login_at", "created_at")
     column_searchable_list = ("username",)
-    column_filters = ("role", "active", "dealer.code", "dealer.name", "last_login_at")
+    column_filters = ("role", "active", *dealer_filters(User), "last_login_at")
     column_choices = {"role": Role.choices(), "language": list(LANGUAGE_NAMES.items())}
     column_details_exclude_list = ("password_hash",)
     form_columns = ("username", "role", "dealer", "active", "language", "password")

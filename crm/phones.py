@@ -40,6 +40,8 @@ def display_phone(stored: str | None, region: str = "CN") -> str:
     """Show a stored number the way people write it here: 13812345678, 020 1234 5678."""
     if not stored:
         return ""
+    if region == "CN" and len(stored) == 14 and stored.startswith("+861") and stored[1:].isdigit():
+        return stored[3:]  # a mainland mobile, by far the most common: 11 digits, no spaces
     try:
         number = phonenumbers.parse(stored, region)
     except NumberParseException:

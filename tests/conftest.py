@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from flask_migrate import upgrade
 from flask import has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, text
@@ -55,7 +56,7 @@ def database_url(tmp_path_factory) -> str:
 def _schema(database_url):
     app = create_app({**_test_settings(), "SQLALCHEMY_DATABASE_URI": database_url})
     with app.app_context():
-        db.create_all()
+        upgrade()  # the migrations, not create_all: they also build the search index
         db.engine.dispose()
     return database_url
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.extensions import db
@@ -38,6 +38,8 @@ class Dealer(TimestampMixin, db.Model):
 
 class Customer(TimestampMixin, db.Model):
     __tablename__ = "customer"
+    # The search index (FTS5 / pg_trgm) lives in crm.search_index and the migrations.
+    __table_args__ = (Index("ix_customer_dealer_newest", "dealer_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(60), index=True)
@@ -61,7 +63,8 @@ class Customer(TimestampMixin, db.Model):
         ForeignKey("customer.id", ondelete="SET NULL"), index=True
     )
     status: Mapped[str] = code_column(CustomerStatus.POTENTIAL.value)
-    dealer_id: Mapped[int | None] = mapped_column(ForeignKey("dealer.id"), index=True)
+    # Indexed with the id (ix_customer_dealer_newest): a dealer's customers, newest first.
+    dealer_id: Mapped[int | None] = mapped_column(ForeignKey("dealer.id"))
     salesperson: Mapped[str | None] = mapped_column(String(60), index=True)
     price_tier: Mapped[str | None] = code_column(nullable=True)
     discount_terms: Mapped[str | None] = mapped_column(String(255))

@@ -2,7 +2,7 @@
 with who and when and written to the case's timeline, and the escalation of unanswered
 cases to the maker's service desk."""
 from flask_babel import gettext as _
-from sqlalchemy import func, inspect, select, true
+from sqlalchemy import exists, func, inspect, or_, select, true
 
 from crm.clock import now
 from crm.database import write_transaction
@@ -181,8 +181,8 @@ def escalate_on_read(moment=None) -> int:
     """Escalation when a list, queue or dashboard is read, so that they are right even if the
     scheduled sweep has not run yet. One indexed lookup when nothing is due."""
     moment = moment or now()
-    if not any(db.session.scalar(select(model.id).where(_awaiting_escalation(model, moment)).limit(1))
-               for model in CASE_MODELS):
+    anything_due = or_(*(exists().where(_awaiting_escalation(model, moment)) for model in CASE_MODELS))
+    if not db.session.scalar(select(anything_due)):
         return 0
     db.session.commit()  # end the read transaction, so that the write lock is taken from the start
     with write_transaction(), audit.acting_as_command("automatic escalation"):

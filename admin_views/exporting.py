@@ -1,0 +1,128 @@
+"""List exports at tens of thousands of rows a second in flat memory: rows are read as
+plain tuples rather than ORM objects (a streamed cursor), related records come from a
+small cache filled a chunk at a time, and translated labels are looked up once per export
+instead of once per cell. The values are those of Flask-Admin's `get_export_value`: the
+view's export formatters, its choices and its type formatters (the CSV and XLSX writers
+then make every cell safe from formulas)."""
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import inspect
+
+from admin_views import formatters
+from crm.extensions import db
+
+CHUNK = 2000
+PLAIN_TYPES = (str, int, float, bool, Decimal, date, datetime)
+CACHE_LIMIT = 20_000  # related records kept between chunks (dealers repeat; customers rarely)
+
+
+class _Record:
+    """One exported row: its columns as attributes, many-to-one relations on demand."""
+
+    _relations: "_Relations"
+
+    def __getattr__(self, name):
+        return self._relations.get(self, name)
+
+
+class _Relations:
+    def __init__(self, model):
+        mapper = inspect(model)
+        self.foreign_keys = {relation.key: (relation.mapper.class_, next(iter(relation.local_columns)).key)
+                             for relation in mapper.relationships if relation.direction.name == "MANYTOONE"}
+        self.cache: dict[type, dict] = {}
+
+    def get(self, record, name):
+        if name not in self.foreign_keys:
+            raise AttributeError(name)
+        target, key = self.foreign_keys[name]
+        target_id = record.__dict__[key]
+        if target_id is None:
+            return None
+        known = self.cache.setdefault(target, {})
+        if target_id not in known:
+            known[target_id] = db.session.get(target, target_id)
+        return known[target_id]
+
+    def preload(self, names, records) -> None:
+        """One query per relation and chunk instead of one per row."""
+        for name in names:
+            target, key = self.foreign_keys[name]
+            known = self.cache.setdefault(target, {})
+            if len(known) > CACHE_LIMIT:
+                known.clear()
+                db.session.expunge_all()
+            missing = {record.__dict__[key] for record in records} - known.keys() - {None}
+            if missing:
+                primary_key = inspect(target).primary_key[0]
+                known.update((item.id, item) for item in db.session.query(target).filter(primary_key.in_(missing)))
+
+
+def _plain_column(model, name) -> bool:
+    """A column of plain values (text, numbers, dates), which no type formatter changes."""
+    column = inspect(model).columns.get(name)
+    try:
+        return column is not None and column.type.python_type in PLAIN_TYPES
+    except NotImplementedError:
+        return False
+
+
+def _cell(view, name):
+    """A function from a record to the cell of column `name`, as Flask-Admin would export it."""
+    formatter = (view.column_formatters_export or {}).get(name)
+    choices = {code: str(label) for code, label in view._column_choices_map.get(name, {}).items()}
+    if formatter is None and not choices and _plain_column(view.model, name):
+        return lambda record: record.__dict__[name]  # None becomes "" in the writers
+    type_formatters = view.column_type_formatters_export or {}
+    by_type: dict[type, object] = {}
+
+    def formatted(value):
+        kind = type(value)
+        if kind not in by_type:
+            by_type[kind] = next((fmt for typeobj, fmt in type_formatters.items() if isinstance(value, typeobj)), None)
+        type_formatter = by_type[kind]
+        return type_formatter(view, value, name) if type_formatter else value
+
+    def cell(record):
+        value = formatter(view, None, record, name) if formatter else getattr(record, name)
+        if choices:
+            return choices.get(value) or value
+        return formatted(value)
+
+    return cell
+
+
+def _columns_read(view, names, relations) -> list[str]:
+    """The columns the cells read: only the exported ones when every formatter is one of the
+    standard ones (each reads its own column); every column when a view formats a cell from
+    others (a complaint's time left reads its deadlines and status)."""
+    every = [attribute.key for attribute in inspect(view.model).column_attrs]
+    used = [formatter for name, formatter in (view.column_formatters_export or {}).items() if name in names]
+    if any(formatter not in formatters.READS_OWN_COLUMN for formatter in used):
+        return every
+    wanted = {"id", *names, *(relations.foreign_keys[name][1] for name in names if name in relations.foreign_keys)}
+    return [key for key in every if key in wanted]
+
+
+def rows(view, query, names):
+    """The export's rows (lists of cells) for the ORM `query` of the view's list."""
+    model = view.model
+    relations = _Relations(model)
+    columns = _columns_read(view, names, relations)
+    record_class = type("ExportRecord", (_Record,), {"_relations": relations})
+    shown_relations = [name for name in names if name in relations.foreign_keys]
+    cells = [_cell(view, name) for name in names]
+    plain = query.with_entities(*(getattr(model, key) for key in columns)).statement
+    # Through the connection, not the ORM session: rows stay plain tuples (about a third
+    # faster), and stream_results keeps a PostgreSQL cursor on the server.
+    result = db.session.connection().execution_options(stream_results=True, max_row_buffer=CHUNK).execute(plain)
+    for partition in result.partitions(CHUNK):
+        records = []
+        for row in partition:
+            record = object.__new__(record_class)
+            record.__dict__.update(zip(columns, row))
+            records.append(record)
+        relations.preload(shown_relations, records)
+        for record in records:
+            yield [cell(record) for cell in cells]
