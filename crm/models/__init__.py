@@ -6,6 +6,7 @@ from crm.models.intake import CardBatch, CardOpening, FeedbackCard, HotlineTicke
 from crm.models.parties import Customer, Dealer
 from crm.models.sales import Order
 from crm.models.service import CaseNote, Complaint, Visit
+from crm.models.snapshots import Snapshot
 from crm.models.users import ThrottleEvent, User
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "Order",
     "OrderImport",
     "Product",
+    "Snapshot",
     "ThrottleEvent",
     "User",
     "Visit",

@@ -13,13 +13,13 @@ from sqlalchemy import event, inspect, insert
 from sqlalchemy.orm import attributes
 
 from crm.clock import now
-from crm.models import AuditEntry, ThrottleEvent
+from crm.models import AuditEntry, Snapshot, ThrottleEvent
 from crm.models.choices import AuditAction
 
 # Kept out of the trail: they change on every sign-in or save and say nothing about the record.
 IGNORED_FIELDS = frozenset({"updated_at", "created_at", "last_login_at", "session_token"})
 SECRET_FIELDS = frozenset({"password_hash"})
-NOT_AUDITED = (AuditEntry, ThrottleEvent)
+NOT_AUDITED = (AuditEntry, Snapshot, ThrottleEvent)  # bookkeeping, not business records
 SECRET_MARK = "***"
 
 _command: ContextVar[str | None] = ContextVar("audit_command", default=None)

@@ -74,6 +74,11 @@ class WeeklyChart:
     series: dict[str, list[int]]  # complaint category -> count per week
 
 
+def scope_key(user) -> str:
+    """Users with the same key see the same figures: the maker's staff, or one dealership."""
+    return f"dealer-{user.dealer_id}" if access.is_dealer(user) else "all"
+
+
 def headline_figures(user) -> HeadlineFigures:
     start_of_today = datetime.combine(today(), time.min)
     start_of_week = start_of_today - timedelta(days=today().weekday())
