@@ -64,6 +64,9 @@ def environment_settings() -> dict:
         "SLA_EXTRA_WORKDAYS": os.environ.get("SLA_EXTRA_WORKDAYS", ""),
         # Greeting holidays beside the lunar ones (crm.services.care), e.g. "国庆节:10-01,元旦:01-01".
         "GREETING_HOLIDAYS": os.environ.get("GREETING_HOLIDAYS", ""),
+        # The dashboard is computed at most this often (seconds) and shared by all server
+        # processes; its page says when, and offers to refresh now.
+        "DASHBOARD_MAX_AGE_SECONDS": int(os.environ.get("DASHBOARD_MAX_AGE_SECONDS", "300")),
         "REPEAT_COMPLAINT_THRESHOLD": int(os.environ.get("REPEAT_COMPLAINT_THRESHOLD", "3")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -72,6 +75,10 @@ def environment_settings() -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", production),
         "WTF_CSRF_TIME_LIMIT": None,  # a clerk's form stays valid for the whole session
+        # Public forms accepted per hour from one address and for one phone number; an
+        # exhibition hall behind one shared address may need more; 0 means no limit.
+        "PUBLIC_SUBMITS_PER_ADDRESS": int(os.environ.get("PUBLIC_SUBMITS_PER_ADDRESS", "20")),
+        "PUBLIC_SUBMITS_PER_PHONE": int(os.environ.get("PUBLIC_SUBMITS_PER_PHONE", "5")),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(16 * 1024 * 1024))),
@@ -87,6 +94,7 @@ TEST_SETTINGS = {
     "SECRET_KEY": "test-secret-key",
     "WTF_CSRF_ENABLED": False,
     "RATELIMIT_ENABLED": False,
+    "DASHBOARD_MAX_AGE_SECONDS": 0,  # tests change data between reads; test_dashboard turns it on
 }
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from crm.extensions import db
 
 _write_intent: ContextVar[bool] = ContextVar("write_intent", default=False)
+_reading_only: ContextVar[bool] = ContextVar("reading_only", default=False)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -33,9 +34,24 @@ def write_transaction():
         _write_intent.reset(token)
 
 
+@contextmanager
+def reading_first():
+    """A stretch of an unsafe request that only reads (checking a form) and ends its
+    transaction, so that the write that follows holds SQLite's lock only while it writes:
+    public forms arriving at once then queue for milliseconds, not for whole requests."""
+    token = _reading_only.set(True)
+    try:
+        yield
+        db.session.commit()  # nothing to write: just ends the read transaction
+    finally:
+        _reading_only.reset(token)
+
+
 def _wants_write_lock() -> bool:
     if _write_intent.get():
         return True
+    if _reading_only.get():
+        return False
     return has_request_context() and request.method not in SAFE_METHODS
 
 

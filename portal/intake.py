@@ -6,6 +6,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from crm.database import reading_first
 from crm.extensions import db
 from crm.models import Dealer, Product
 from crm.models.choices import ProductCategory, TicketTopic
@@ -37,11 +38,22 @@ def _product_choices():
         for product in products]
 
 
-def _dealer_choices():
-    dealers = db.session.scalars(select(Dealer).where(Dealer.active.is_(True))
-                                 .order_by(Dealer.province, Dealer.city, Dealer.name)).all()
+def _dealer_choices(only=None):
+    """Every active store, for the form; a submitted form is checked against just the store
+    it names (a brand may have thousands)."""
+    query = select(Dealer).where(Dealer.active.is_(True))
+    if only is not None:
+        query = query.where(Dealer.id == _number_or_none(only))
+    dealers = db.session.scalars(query.order_by(Dealer.province, Dealer.city, Dealer.name)).all()
     return [("", _("Choose the store"))] + [
         (dealer.id, f"{dealer.province or ''} {dealer.city or ''} · {dealer.name}") for dealer in dealers]
+
+
+def _number_or_none(text):
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        return None
 
 
 def _csrf_expired(form) -> bool:
@@ -51,21 +63,27 @@ def _csrf_expired(form) -> bool:
 @blueprint.route("/feedback", methods=["GET", "POST"])
 def feedback():
     form = FeedbackForm()
-    form.product.choices = _product_choices()
-    form.dealer.choices = _dealer_choices()
     if request.method == "GET":
         form.card.data = request.args.get("t", "")
-    card = intake.card_from_token(form.card.data)
-    if request.method == "POST" and form.validate():
-        return _accept_feedback(form, card)
+    with reading_first():
+        form.product.choices = _product_choices()
+        form.dealer.choices = _dealer_choices(only=request.form.get("dealer") if request.method == "POST" else None)
+        card = intake.card_from_token(form.card.data)
+        accepted = request.method == "POST" and form.validate()
+        automated = accepted and spam.looks_automated(form.website.data, form.started.data, _address(),
+                                                      form.mobile.data)
+    if accepted:
+        return _accept_feedback(form, card, automated)
+    if request.method == "POST":
+        form.dealer.choices = _dealer_choices()  # shown again: every store
     _fresh_form_fields(form)
     status = 200 if request.method == "GET" else 400
     return render_template("portal/feedback.html", form=form, card=card,
                            session_expired=_csrf_expired(form)), status
 
 
-def _accept_feedback(form: FeedbackForm, card):
-    if spam.looks_automated(form.website.data, form.started.data, _address(), form.mobile.data):
+def _accept_feedback(form: FeedbackForm, card, automated: bool):
+    if automated:  # answered like a real submission, stored nowhere
         return redirect(url_for("intake.feedback_thanks", reference=numbering.card_reference()))
     answer = intake.FeedbackAnswer(
         submission=form.submission.data or secrets.token_urlsafe(24), product_id=form.product.data,
@@ -75,9 +93,8 @@ def _accept_feedback(form: FeedbackForm, card):
         recommend_score=int(form.recommend_score.data) if form.recommend_score.data else None,
         comments=form.comments.data or None, contact_name=form.contact_name.data or None,
         mobile=form.mobile.data or None, consent=bool(form.consent.data), card=card)
-    saved = intake.submit_feedback(answer)
-    spam.count_submission(_address(), form.mobile.data)
-    return redirect(url_for("intake.feedback_thanks", reference=saved.reference))
+    reference = intake.submit_feedback(answer, counted=spam.submission_events(_address(), form.mobile.data))
+    return redirect(url_for("intake.feedback_thanks", reference=reference))
 
 
 @blueprint.post("/feedback/opened")
@@ -99,17 +116,20 @@ def feedback_thanks(reference: str):
 def new_ticket():
     form = TicketForm()
     form.topic.choices = TicketTopic.choices()
-    form.product.choices = _product_choices()
-    if request.method == "POST" and form.validate():
-        if spam.looks_automated(form.website.data, form.started.data, _address(), form.mobile.data):
+    with reading_first():
+        form.product.choices = _product_choices()
+        accepted = request.method == "POST" and form.validate()
+        automated = accepted and spam.looks_automated(form.website.data, form.started.data, _address(),
+                                                      form.mobile.data)
+    if accepted:
+        if automated:
             return redirect(url_for("intake.ticket_created", number=numbering.ticket_number()))
-        ticket = intake.submit_ticket(intake.TicketRequest(
+        number = intake.submit_ticket(intake.TicketRequest(
             submission=form.submission.data or secrets.token_urlsafe(24), topic=form.topic.data,
             description=form.description.data, contact_name=form.contact_name.data, mobile=form.mobile.data,
             city=form.city.data or None, address=form.address.data or None, product_id=form.product.data,
-            purchase_date=form.purchase_date.data))
-        spam.count_submission(_address(), form.mobile.data)
-        return redirect(url_for("intake.ticket_created", number=ticket.number))
+            purchase_date=form.purchase_date.data), counted=spam.submission_events(_address(), form.mobile.data))
+        return redirect(url_for("intake.ticket_created", number=number))
     _fresh_form_fields(form)
     status = 200 if request.method == "GET" else 400
     return render_template("portal/ticket_new.html", form=form, session_expired=_csrf_expired(form)), status

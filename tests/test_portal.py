@@ -221,16 +221,16 @@ def test_a_form_without_a_signed_start_time_stores_nothing(client):
     assert count(HotlineTicket) == 0
 
 
-def test_one_phone_number_may_send_only_a_few_forms_an_hour(client, started):
-    for n in range(spam.PER_PHONE + 2):
+def test_one_phone_number_may_send_only_a_few_forms_an_hour(app, client, started):
+    for n in range(app.config["PUBLIC_SUBMITS_PER_PHONE"] + 2):
         ticket(client, started, submission=f"s{n}")
-    assert count(HotlineTicket) == spam.PER_PHONE
+    assert count(HotlineTicket) == app.config["PUBLIC_SUBMITS_PER_PHONE"]
 
 
-def test_one_address_may_send_only_so_many_forms_an_hour(client, started):
-    for n in range(spam.PER_ADDRESS + 2):
+def test_one_address_may_send_only_so_many_forms_an_hour(app, client, started):
+    for n in range(app.config["PUBLIC_SUBMITS_PER_ADDRESS"] + 2):
         feedback(client, started, submission=f"s{n}")
-    assert count(FeedbackCard) == spam.PER_ADDRESS
+    assert count(FeedbackCard) == app.config["PUBLIC_SUBMITS_PER_ADDRESS"]
 
 
 def test_an_expired_session_keeps_what_was_typed(app, _schema, started):
@@ -339,3 +339,40 @@ def test_printed_codes_point_to_the_public_address(clerk_client, app, batch, mon
 class _FakeCode:
     def svg_inline(self, **_):
         return "<svg></svg>"
+
+
+def test_no_hourly_limit_per_address_when_it_is_set_to_zero(app, client, started, monkeypatch):
+    monkeypatch.setitem(app.config, "PUBLIC_SUBMITS_PER_ADDRESS", 0)
+    for n in range(25):
+        feedback(client, started, submission=f"s{n}")
+    assert count(FeedbackCard) == 25
+
+
+def test_a_submission_and_its_count_against_the_limits_are_stored_together(app, client, started):
+    from crm.models import ThrottleEvent
+
+    feedback(client, started, mobile="13812345678", consent="y")
+    assert count(FeedbackCard) == 1 and count(ThrottleEvent) == 2
+
+
+def test_a_feedback_submission_holds_the_write_lock_only_to_write(app, client, started, product, dealer):
+    """Checking the form only reads: on SQLite its transaction is a plain BEGIN, and one
+    BEGIN IMMEDIATE follows for the insert, so simultaneous forms queue only while writing."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's write lock")
+    from tests.conftest import recorded_statements
+
+    form = {"product": str(product.id), "dealer": str(dealer.id), "mobile": "13812345678", "consent": "y"}
+    with recorded_statements(db.engine) as statements:
+        feedback(client, started, **form)
+    begins = [statement for statement in statements if statement.startswith("BEGIN")]
+    assert begins == ["BEGIN", "BEGIN IMMEDIATE"] and count(FeedbackCard) == 1
+
+
+def test_a_store_that_is_not_offered_is_refused_and_the_form_lists_every_store_again(client, started, dealer,
+                                                                                     other_dealer):
+    other_dealer.active = False
+    db.session.commit()
+    response = feedback(client, started, dealer=str(other_dealer.id))
+    assert response.status_code == 400 and count(FeedbackCard) == 0
+    assert dealer.name in response.get_data(as_text=True)

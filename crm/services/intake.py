@@ -17,7 +17,7 @@ from crm.extensions import db
 from crm.models import CardBatch, CardOpening, CaseNote, Complaint, Customer, Dealer, FeedbackCard, HotlineTicket, Product
 from crm.models.choices import CardStatus, ComplaintChannel, ComplaintStatus, NoteKind, TicketChannel, TicketStatus, TicketTopic
 from crm.phones import InvalidPhone, normalise_mobile
-from crm.services import records
+from crm.services import records, throttle
 from crm.services.errors import ServiceError
 
 CARD_TOKEN_SALT = "feedback-card"
@@ -93,11 +93,9 @@ class FeedbackAnswer:
     card: tuple[CardBatch, int] | None
 
 
-def submit_feedback(answer: FeedbackAnswer) -> FeedbackCard:
-    """One feedback card per submitted form: a repeated submission returns the first card."""
-    existing = _by_submission(FeedbackCard, answer.submission)
-    if existing is not None:
-        return existing
+def submit_feedback(answer: FeedbackAnswer, counted=()) -> str:
+    """One feedback card per submitted form; returns its reference (a repeated submission
+    returns the first card's). `counted`: throttle events stored with it."""
     batch, serial = answer.card if answer.card else (None, None)
     card = FeedbackCard(
         submission_token=answer.submission, batch=batch, serial=serial,
@@ -106,7 +104,7 @@ def submit_feedback(answer: FeedbackAnswer) -> FeedbackCard:
         purchase_date=answer.purchase_date, recommend_score=answer.recommend_score, comments=answer.comments,
         contact_name=answer.contact_name, mobile=answer.mobile, consent_to_contact=answer.consent,
         status=CardStatus.NEW.value, **answer.ratings)
-    return _save_submission(card)
+    return _save_submission(card, "reference", counted)
 
 
 @dataclass
@@ -122,37 +120,44 @@ class TicketRequest:
     purchase_date: date | None
 
 
-def submit_ticket(request: TicketRequest) -> HotlineTicket:
-    existing = _by_submission(HotlineTicket, request.submission)
-    if existing is not None:
-        return existing
+def submit_ticket(request: TicketRequest, counted=()) -> str:
+    """One ticket per submitted form; returns its number (a repeated submission returns the first's)."""
     ticket = HotlineTicket(
         submission_token=request.submission, channel=TicketChannel.WEB.value, topic=request.topic,
         description=request.description, contact_name=request.contact_name, mobile=request.mobile,
         city=request.city, address=request.address, product_id=request.product_id,
         purchase_date=request.purchase_date)
-    return _save_submission(ticket)
+    return _save_submission(ticket, "number", counted)
 
 
 def _by_submission(model, token: str):
     return db.session.scalar(select(model).where(model.submission_token == token)) if token else None
 
 
-def _save_submission(record):
-    """Store a public submission once; the save rules link it to its customer by phone."""
+def _save_submission(record, key: str, counted) -> str:
+    """Store a public submission once, with its throttle events, in one short write
+    transaction; the save rules link it to its customer by phone. Returns the record's
+    `key` (its reference or number), read before the commit expires it."""
+    model = type(record)
     with write_transaction():
+        existing = _by_submission(model, record.submission_token)
+        if existing is not None:
+            return getattr(existing, key)
         try:
             records.prepare(record)
             db.session.add(record)
+            throttle.add(*counted)
+            db.session.flush()
+            value = getattr(record, key)
             db.session.commit()
         except IntegrityError:
             # The same form arrived twice at once: the other request stored it.
             db.session.rollback()
-            existing = _by_submission(type(record), record.submission_token)
+            existing = _by_submission(model, record.submission_token)
             if existing is None:
                 raise
-            return existing
-    return record
+            return getattr(existing, key)
+    return value
 
 
 # Ticket status ----------------------------------------------------------------------------

@@ -13,7 +13,6 @@ from crm.services import throttle
 MIN_FILL_SECONDS = 3
 MAX_FORM_AGE = timedelta(days=2)
 WINDOW = timedelta(hours=1)
-PER_ADDRESS, PER_PHONE = 20, 5
 BY_ADDRESS, BY_PHONE = "submit_address", "submit_phone"
 
 
@@ -40,11 +39,18 @@ def looks_automated(honeypot: str | None, started: str | None, address: str, mob
     elapsed = seconds_since_start(started)
     if elapsed is None or elapsed < MIN_FILL_SECONDS:
         return True
-    if throttle.minutes_until_allowed(BY_ADDRESS, address, PER_ADDRESS, WINDOW):
+    per_address, per_phone = _limits()
+    if per_address and throttle.minutes_until_allowed(BY_ADDRESS, address, per_address, WINDOW):
         return True
-    return bool(mobile and throttle.minutes_until_allowed(BY_PHONE, mobile, PER_PHONE, WINDOW))
+    return bool(per_phone and mobile and throttle.minutes_until_allowed(BY_PHONE, mobile, per_phone, WINDOW))
 
 
-def count_submission(address: str, mobile: str | None) -> None:
-    events = [(BY_ADDRESS, address)] + ([(BY_PHONE, mobile)] if mobile else [])
-    throttle.record(*events)
+def submission_events(address: str, mobile: str | None) -> list[tuple[str, str]]:
+    """What a stored submission counts against its limits (stored with it, in its transaction)."""
+    per_address, per_phone = _limits()
+    return [(BY_ADDRESS, address)] * bool(per_address) + [(BY_PHONE, mobile)] * bool(per_phone and mobile)
+
+
+def _limits() -> tuple[int, int]:
+    """Submissions an hour per address and per phone number; 0 means no limit."""
+    return current_app.config["PUBLIC_SUBMITS_PER_ADDRESS"], current_app.config["PUBLIC_SUBMITS_PER_PHONE"]

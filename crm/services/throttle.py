@@ -27,12 +27,17 @@ def minutes_until_allowed(kind: str, key: str, limit: int, window: timedelta) ->
 
 
 def record(*events: tuple[str, str]) -> None:
-    """Count each (kind, key) event once, in one transaction, and forget events older than a day."""
+    """Count each (kind, key) event once, in a transaction of its own."""
     with write_transaction():
-        at = now()
-        db.session.add_all(ThrottleEvent(kind=kind, key=_clip(key), at=at) for kind, key in events)
-        db.session.execute(delete(ThrottleEvent).where(ThrottleEvent.at < at - KEEP_FOR))
+        add(*events)
         db.session.commit()
+
+
+def add(*events: tuple[str, str]) -> None:
+    """Count each (kind, key) event in the current transaction, and forget events older than a day."""
+    at = now()
+    db.session.add_all(ThrottleEvent(kind=kind, key=_clip(key), at=at) for kind, key in events)
+    db.session.execute(delete(ThrottleEvent).where(ThrottleEvent.at < at - KEEP_FOR))
 
 
 def forget(kind: str, key: str) -> None:
