@@ -8,9 +8,11 @@ from flask_admin import AdminIndexView, BaseView
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.form import rules
+from flask_admin.model import template
 from flask_admin.model.fields import AjaxSelectField
 from wtforms import SelectField
 from wtforms.validators import DataRequired, InputRequired, Optional
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -247,6 +249,36 @@ class BackOfficeModelView(ModelView):
     @property
     def can_export(self) -> bool:
         return self.may(access.EXPORT)
+
+    # Translated once per language, not once per cell and request --------------------
+    def _get_filter_groups(self):
+        """The filter menu, built from lazy strings on every list page by Flask-Admin; the
+        filters are fixed when the view is built, so each language's menu is kept."""
+        key = str(get_locale())
+        cache = self.__dict__.setdefault("_filter_groups_by_language", {})
+        if key not in cache:
+            cache[key] = super()._get_filter_groups()
+        return cache[key]
+
+    def _get_list_value(self, context, model, name, column_formatters, column_type_formatters):
+        if name in self._column_choices_map and name not in column_formatters:
+            value = self._get_field_value(model, name)
+            return self._choice_labels(name).get(value) or value
+        return super()._get_list_value(context, model, name, column_formatters, column_type_formatters)
+
+    def _choice_labels(self, name: str) -> dict:
+        key = (str(get_locale()), name)
+        cache = self.__dict__.setdefault("_choice_labels_by_language", {})
+        if key not in cache:
+            cache[key] = {code: str(label) for code, label in self._column_choices_map[name].items()}
+        return cache[key]
+
+    def get_list_row_actions(self):
+        """View and edit on each row; deleting is on the record's page and among the bulk
+        actions, as in Django's admin: a delete button on every row is one slip from a
+        lost record, and its form per row is a third of a list page's rendering."""
+        return [action for action in super().get_list_row_actions()
+                if not isinstance(action, template.DeleteRowAction)]
 
     def is_action_allowed(self, name: str) -> bool:
         if name == "delete":

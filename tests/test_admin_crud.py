@@ -197,3 +197,17 @@ def test_clearing_an_orders_dealer_gives_it_the_customers_dealer_again(admin_cli
     admin_client.post(f"/admin/order/edit/?id={order.id}", data={**form, "dealer": ""})
     db.session.refresh(order)
     assert order.dealer_id == dealer.id
+
+
+def test_a_record_is_deleted_from_its_details_page_not_from_a_button_on_each_list_row(clerk_client, customer):
+    listing = clerk_client.get("/admin/customer/").get_data(as_text=True)
+    details = clerk_client.get(f"/admin/customer/details/?id={customer.id}").get_data(as_text=True)
+    assert 'action="/admin/customer/delete/"' not in listing
+    assert 'action="/admin/customer/delete/"' in details and f'name="id" value="{customer.id}"' in details
+    response = clerk_client.post("/admin/customer/delete/", data={"id": str(customer.id), "url": "/admin/customer/"})
+    assert response.status_code == 302 and count(Customer) == 0
+
+
+def test_who_may_not_delete_gets_no_delete_form_on_the_details_page(dealer_client, customer):
+    details = dealer_client.get(f"/admin/customer/details/?id={customer.id}").get_data(as_text=True)
+    assert "/admin/customer/delete/" not in details
