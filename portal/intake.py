@@ -30,9 +30,13 @@ def _fresh_form_fields(form) -> None:
     form.started.data = form.started.data or spam.start_token()
 
 
-def _product_choices():
-    products = db.session.scalars(select(Product).where(Product.active.is_(True))
-                                  .order_by(Product.category, Product.model_number)).all()
+def _product_choices(only=None):
+    """Every active product, for the form; a submitted form is checked against just the
+    product it names."""
+    query = select(Product).where(Product.active.is_(True))
+    if only is not None:
+        query = query.where(Product.id == _number_or_none(only))
+    products = db.session.scalars(query.order_by(Product.category, Product.model_number)).all()
     return [("", _("Choose the product"))] + [
         (product.id, f"{ProductCategory.label_for(product.category)} · {product.model_number} {product.name}")
         for product in products]
@@ -65,17 +69,18 @@ def feedback():
     form = FeedbackForm()
     if request.method == "GET":
         form.card.data = request.args.get("t", "")
+    posted = request.form if request.method == "POST" else {}
     with reading_first():
-        form.product.choices = _product_choices()
-        form.dealer.choices = _dealer_choices(only=request.form.get("dealer") if request.method == "POST" else None)
+        form.product.choices = _product_choices(only=posted.get("product"))
+        form.dealer.choices = _dealer_choices(only=posted.get("dealer"))
         card = intake.card_from_token(form.card.data)
         accepted = request.method == "POST" and form.validate()
         automated = accepted and spam.looks_automated(form.website.data, form.started.data, _address(),
                                                       form.mobile.data)
     if accepted:
         return _accept_feedback(form, card, automated)
-    if request.method == "POST":
-        form.dealer.choices = _dealer_choices()  # shown again: every store
+    if request.method == "POST":  # shown again: every product and store
+        form.product.choices, form.dealer.choices = _product_choices(), _dealer_choices()
     _fresh_form_fields(form)
     status = 200 if request.method == "GET" else 400
     return render_template("portal/feedback.html", form=form, card=card,
@@ -116,11 +121,14 @@ def feedback_thanks(reference: str):
 def new_ticket():
     form = TicketForm()
     form.topic.choices = TicketTopic.choices()
+    posted = request.form if request.method == "POST" else {}
     with reading_first():
-        form.product.choices = _product_choices()
+        form.product.choices = _product_choices(only=posted.get("product"))
         accepted = request.method == "POST" and form.validate()
         automated = accepted and spam.looks_automated(form.website.data, form.started.data, _address(),
                                                       form.mobile.data)
+    if request.method == "POST" and not accepted:
+        form.product.choices = _product_choices()
     if accepted:
         if automated:
             return redirect(url_for("intake.ticket_created", number=numbering.ticket_number()))
