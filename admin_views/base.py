@@ -2,6 +2,7 @@
 Flask-Admin offers: one `_scoped()` narrows list, count, search, filters, details, edit,
 delete, bulk actions, export and relationship lookups to the rows the user may see."""
 import logging
+from dataclasses import dataclass
 
 from flask import Response, abort, flash, has_request_context, redirect, request, stream_with_context, url_for
 from flask_admin import AdminIndexView, BaseView
@@ -74,6 +75,13 @@ def _honour_optional(form):
                                 if not isinstance(check, (InputRequired, DataRequired))]
             field.flags.required = False
     return form
+
+
+@dataclass(frozen=True)
+class RowLink:
+    prefix: str
+    title: str
+    icon: str
 
 
 class OptionalField(rules.Field):
@@ -169,6 +177,7 @@ class BackOfficeModelView(ModelView):
     column_labels = FIELD_LABELS
     form_excluded_columns = ("created_at", "updated_at")
     details_template = "admin/lifelong_details.html"
+    list_template = "admin/lifelong_list.html"
     export_types = ["csv", "xlsx"]
 
     def __init__(self, model, session, **kwargs):
@@ -272,6 +281,23 @@ class BackOfficeModelView(ModelView):
         if key not in cache:
             cache[key] = {code: str(label) for code, label in self._column_choices_map[name].items()}
         return cache[key]
+
+    def render(self, template, **kwargs):
+        if template == self.list_template and "return_url" in kwargs:
+            kwargs["row_links"] = self._row_links(kwargs["return_url"])
+        return super().render(template, **kwargs)
+
+    def _row_links(self, return_url: str) -> list[RowLink]:
+        """Each row's view and edit links as a prefix the row's id completes."""
+        links = []
+        for action in self.get_list_row_actions():
+            if type(action) is template.ViewRowAction:
+                links.append(RowLink(self.get_url(".details_view", url=return_url) + "&id=", action.title,
+                                     "fa fa-eye glyphicon glyphicon-eye-open"))
+            elif type(action) is template.EditRowAction:
+                links.append(RowLink(self.get_url(".edit_view", url=return_url) + "&id=", action.title,
+                                     "fa fa-pencil glyphicon glyphicon-pencil"))
+        return links
 
     def get_list_row_actions(self):
         """View and edit on each row; deleting is on the record's page and among the bulk
