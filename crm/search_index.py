@@ -1,11 +1,16 @@
 """The customer search index, in one place for the migrations, the search service and
 the tools that bulk-load data.
 
-SQLite: an FTS5 table with the trigram tokenizer over the searchable columns, kept in
-sync by triggers (an "external content" table: the text is stored once, in customer).
-PostgreSQL: one pg_trgm GIN index over the same columns joined by spaces (a search term
-never contains a space, so it cannot match across two columns); the database keeps it
-in sync by itself.
+Three or more characters: SQLite has an FTS5 table with the trigram tokenizer over the
+searchable columns, kept in sync by triggers (an "external content" table: the text is
+stored once, in customer); PostgreSQL one pg_trgm GIN index over the same columns joined
+by spaces (a search term never contains a space, so it cannot match across two columns).
+
+One or two characters (a given name such as 子豪) have no trigram: names are also indexed
+character by character. SQLite: a contentless FTS5 table holding each name as its
+characters separated by spaces, so that a phrase query finds adjacent characters;
+PostgreSQL: a GIN index over the array of the name's characters, then LIKE on the few
+names that hold them all.
 
 Alembic's batch mode rebuilds a SQLite table by copying it, which drops its triggers: a
 later migration that rebuilds `customer` must call `create_sqlite_triggers()` again."""
@@ -14,7 +19,10 @@ from sqlalchemy import literal_column
 SEARCHED_COLUMNS = ("name", "mobile", "other_phone", "email", "address", "postal_code")
 FTS_TABLE = "customer_search"
 TRGM_INDEX = "ix_customer_search_trgm"
-NAME_PREFIX_INDEX = "ix_customer_name_prefix"
+NAME_PREFIX_INDEX = "ix_customer_name_prefix"  # 0007 only; 0009 replaced it by NAME_CHARS_INDEX
+NAME_CHARS_TABLE = "customer_name_chars"
+NAME_CHARS_INDEX = "ix_customer_name_chars"
+NAME_CHARS_INDEXED = 20  # characters of a name indexed one by one (names are rarely longer)
 
 
 def search_text_sql(table: str = "customer") -> str:
@@ -52,6 +60,42 @@ def create_sqlite_triggers() -> list[str]:
     ]
 
 
+def name_characters_sql(name: str) -> str:
+    """SQLite expression: the first NAME_CHARS_INDEXED characters of `name`, space-separated."""
+    return "lower(" + " || ' ' || ".join(f"substr({name}, {i}, 1)" for i in range(1, NAME_CHARS_INDEXED + 1)) + ")"
+
+
+def sqlite_name_characters_statements() -> list[str]:
+    table = NAME_CHARS_TABLE
+    new_row = f"INSERT INTO {table}(rowid, chars) VALUES (new.id, {name_characters_sql('new.name')});"
+    old_row = f"INSERT INTO {table}({table}, rowid, chars) VALUES ('delete', old.id, {name_characters_sql('old.name')});"
+    return [
+        f"CREATE VIRTUAL TABLE {table} USING fts5(chars, content='', tokenize='unicode61')",
+        f"CREATE TRIGGER {table}_insert AFTER INSERT ON customer BEGIN {new_row} END",
+        f"CREATE TRIGGER {table}_delete AFTER DELETE ON customer BEGIN {old_row} END",
+        f"CREATE TRIGGER {table}_update AFTER UPDATE OF name ON customer BEGIN {old_row} {new_row} END",
+        *rebuild_name_characters(),
+    ]
+
+
+def rebuild_name_characters() -> list[str]:
+    table = NAME_CHARS_TABLE
+    return [f"INSERT INTO {table}({table}) VALUES ('delete-all')",
+            f"INSERT INTO {table}(rowid, chars) SELECT id, {name_characters_sql('name')} FROM customer"]
+
+
+def sqlite_rebuild_statements() -> list[str]:
+    """After a bulk load without triggers: every customer into both search tables again."""
+    return [rebuild_statement(), *rebuild_name_characters()]
+
+
+NAME_CHARACTERS_PG = "string_to_array(lower(customer.name), NULL)"
+
+
+def postgresql_name_characters_statements() -> list[str]:
+    return [f"CREATE INDEX {NAME_CHARS_INDEX} ON customer USING gin (({NAME_CHARACTERS_PG}))"]
+
+
 def rebuild_statement() -> str:
     """Re-reads every customer into the FTS table (after a bulk load without triggers)."""
     return f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')"
@@ -66,7 +110,8 @@ def postgresql_statements() -> list[str]:
 
 
 def is_search_index(name: str | None) -> bool:
-    return bool(name) and (name.startswith(FTS_TABLE) or name in (TRGM_INDEX, NAME_PREFIX_INDEX))
+    return bool(name) and (name.startswith((FTS_TABLE, NAME_CHARS_TABLE))
+                           or name in (TRGM_INDEX, NAME_PREFIX_INDEX, NAME_CHARS_INDEX))
 
 
 def include_in_schema_comparison(name, type_, parent_names) -> bool:

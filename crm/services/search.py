@@ -6,12 +6,12 @@ Each word of the search must match (words are separated by spaces):
   exactly in mobile and other phone;
 - three or more characters match anywhere in name, phones, email, address or postal code
   (trigram index);
-- one or two characters match the start of the name (a surname, or a two-character full
-  name such as 王芳): no trigram index can find shorter substrings quickly.
+- one or two characters match anywhere in the name (a surname, a given name such as 子豪):
+  names are also indexed character by character, as no trigram is that short.
 """
 import re
 
-from sqlalchemy import bindparam, column, false, literal_column, select, table, union_all
+from sqlalchemy import ARRAY, Text, bindparam, column, false, func, literal_column, select, table, union_all
 
 from crm import search_index
 from crm.extensions import db
@@ -28,47 +28,67 @@ LIKE_SPECIALS = re.compile(r"([\\%_])")
 
 def narrow(query, search: str):
     """`query` (over Customer; a Query or a Select) narrowed to the customers matching every
-    word of `search`. Returns the query and, on SQLite, the FTS table it joined (None
+    word of `search`. Returns the query and, on SQLite, an FTS table it joined (None
     otherwise): ordering by that table's rowid lets the index stop after one page."""
-    substrings = []
+    substrings, name_parts = [], []
     search = (search or "").strip()
     # A whole phone number typed in groups (+86 138 1234 5678, 020 1234 5678) is one term.
     whole = PHONE_LIKE.match(search) and _whole_phone(search)
     for term in [search] if whole else search.split():
-        condition, substring = _condition(term)
+        condition, text = _condition(term)
         if condition is not None:
             query = query.filter(condition)
-        if substring:
-            substrings.append(substring)
-    if not substrings:
-        return query, None
-    if not _sqlite():
-        for substring in substrings:
-            pattern = "%" + LIKE_SPECIALS.sub(r"\\\1", substring.lower()) + "%"
-            query = query.filter(search_index.search_text().like(bindparam(None, pattern), escape="\\"))
-        return query, None
-    fts = table(search_index.FTS_TABLE, column("rowid"))
-    phrases = " AND ".join('"' + substring.replace('"', '""') + '"' for substring in substrings)
-    query = query.join(fts, fts.c.rowid == Customer.id).filter(
-        literal_column(search_index.FTS_TABLE).op("MATCH")(bindparam(None, phrases)))
-    return query, fts
+        elif text:
+            (substrings if len(text) >= MIN_SUBSTRING else name_parts).append(text)
+    if _sqlite():
+        return _sqlite_match(query, substrings, name_parts)
+    for substring in substrings:
+        query = query.filter(search_index.search_text().like(bindparam(None, _contains(substring)), escape="\\"))
+    for part in name_parts:
+        characters = literal_column(search_index.NAME_CHARACTERS_PG)
+        query = query.filter(characters.contains(bindparam(None, list(part.lower()), type_=ARRAY(Text))),
+                             func.lower(Customer.name).like(bindparam(None, _contains(part)), escape="\\"))
+    return query, None
+
+
+def _sqlite_match(query, substrings: list[str], name_parts: list[str]):
+    ordering = None
+    for table_name, phrases in ((search_index.FTS_TABLE, [_phrase(text) for text in substrings]),
+                                (search_index.NAME_CHARS_TABLE, [_phrase(" ".join(part)) for part in name_parts])):
+        if not phrases:
+            continue
+        fts = table(table_name, column("rowid"))
+        query = query.join(fts, fts.c.rowid == Customer.id).filter(
+            literal_column(table_name).op("MATCH")(bindparam(None, " AND ".join(phrases))))
+        ordering = ordering if ordering is not None else fts
+    return query, ordering
+
+
+def _phrase(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _contains(text: str) -> str:
+    return "%" + LIKE_SPECIALS.sub(r"\\\1", text.lower()) + "%"
 
 
 def _condition(term: str):
-    """(SQL condition, None) for a word the B-tree indexes answer; (None, substring) for one
-    that needs the trigram index."""
+    """(SQL condition, None) for a word a B-tree index answers; (None, text) for one that
+    the search tables answer (three or more characters anywhere; fewer, in the name)."""
     if COUNTRY_CODE.match(term):
         return None, None  # the rest of the number says enough
     if PHONE_LIKE.match(term):
         whole = _whole_phone(term)
         if whole:
             return _phone_is(whole), None
-        # Stored numbers are international (+8620...): a trunk 0 (020-1234) is not in them.
-        term = PHONE_SEPARATORS.sub("", term).replace("+", "").removeprefix("0")
+        digits = PHONE_SEPARATORS.sub("", term).replace("+", "")
+        # Stored numbers are international (+8620...): the trunk 0 of an area code written
+        # apart (020-1234) is not in them; plain digits (0817, the last four) are kept.
+        term = digits.removeprefix("0") if PHONE_SEPARATORS.search(term) and digits.startswith("0") else digits
     if not term:
         return false(), None
-    if len(term) < MIN_SUBSTRING:
-        return _name_starts_with(term), None
+    if len(term) < MIN_SUBSTRING and not all(ch.isalnum() for ch in term):
+        return false(), None  # names are indexed by their letters; punctuation is in none
     return None, term
 
 
@@ -90,11 +110,3 @@ def _whole_phone(term: str) -> str | None:
 
 def _sqlite() -> bool:
     return db.engine.dialect.name == "sqlite"
-
-
-def _name_starts_with(term: str):
-    if _sqlite():
-        # SQLite's LIKE ignores case and so skips the index; a range on the BINARY-ordered
-        # index is the same test for a prefix.
-        return Customer.name.between(term, term + "\U0010ffff")
-    return Customer.name.startswith(term, autoescape=True)  # served by name text_pattern_ops
