@@ -11,7 +11,9 @@ Each word of the search must match (words are separated by spaces):
 """
 import re
 
-from sqlalchemy import ARRAY, Text, bindparam, column, false, func, literal_column, select, table, union_all
+from sqlalchemy import Text, bindparam, column, false, func, literal_column, select, table, union_all
+
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from crm import search_index
 from crm.extensions import db
@@ -45,8 +47,8 @@ def narrow(query, search: str):
     for substring in substrings:
         query = query.filter(search_index.search_text().like(bindparam(None, _contains(substring)), escape="\\"))
     for part in name_parts:
-        characters = literal_column(search_index.NAME_CHARACTERS_PG)
-        query = query.filter(characters.contains(bindparam(None, list(part.lower()), type_=ARRAY(Text))),
+        characters = literal_column(search_index.NAME_CHARACTERS_PG, type_=ARRAY(Text))
+        query = query.filter(characters.contains(list(part.lower())),
                              func.lower(Customer.name).like(bindparam(None, _contains(part)), escape="\\"))
     return query, None
 
