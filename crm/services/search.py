@@ -12,7 +12,6 @@ Each word of the search must match (words are separated by spaces):
 import re
 
 from sqlalchemy import Text, bindparam, column, false, func, literal_column, select, table, union_all
-
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from crm import search_index
