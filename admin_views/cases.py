@@ -29,7 +29,7 @@ class QueueFilter(BaseSQLAFilter):
 
     def apply(self, query, value, alias=None):
         model, moment = self.model, now()
-        query = query.filter(model.status.in_(lifecycle.OPEN))
+        query = query.filter(lifecycle.is_open(model))
         if value == "overdue":
             return query.filter(lifecycle.tracked(model), or_(lifecycle.first_response_overdue(model, moment),
                                                               model.resolution_due_at < moment))

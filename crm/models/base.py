@@ -1,10 +1,11 @@
 """Shared column helpers for the models."""
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import DateTime, Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from crm.clock import now
+from crm.models.choices import OPEN_COMPLAINT_STATUSES
 
 CODE_LENGTH = 32
 
@@ -19,9 +20,27 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=now, onupdate=now, nullable=False)
 
 
+AWAITING_RESPONSE = "first_response_at IS NULL AND escalated_at IS NULL"
+# Written out, not bound: SQLite uses a partial index only for a query that repeats its
+# condition word for word (crm.services.lifecycle.is_open renders the same list inline).
+IS_OPEN = "status IN (" + ", ".join(f"'{code}'" for code in OPEN_COMPLAINT_STATUSES) + ")"
+
+
 class CaseMixin:
     """What complaints and hotline tickets share: service-level deadlines and the
     lifecycle's stamps (crm.services.lifecycle)."""
+
+    @declared_attr.directive
+    def __table_args__(cls):
+        # Every list and the dashboard ask whether a case awaits escalation: the few cases
+        # still awaiting a first response, not every case ever received, answer that.
+        # The work queues read the open cases newest first, with their deadlines, from the
+        # second index alone: a few thousand open cases, not every case ever received.
+        return (Index(f"ix_{cls.__tablename__}_awaiting_response", "first_response_due_at",
+                      sqlite_where=text(AWAITING_RESPONSE), postgresql_where=text(AWAITING_RESPONSE)),
+                Index(f"ix_{cls.__tablename__}_open_received", "received_at", "first_response_at",
+                      "first_response_due_at", "resolution_due_at",
+                      sqlite_where=text(IS_OPEN), postgresql_where=text(IS_OPEN)))
 
     first_response_at: Mapped[datetime | None] = mapped_column(DateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)

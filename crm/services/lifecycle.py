@@ -2,20 +2,28 @@
 with who and when and written to the case's timeline, and the escalation of unanswered
 cases to the maker's service desk."""
 from flask_babel import gettext as _
-from sqlalchemy import exists, func, inspect, or_, select, true
+from sqlalchemy import bindparam, exists, func, inspect, or_, select, true
 
 from crm.clock import now
 from crm.database import write_transaction
 from crm.extensions import db
 from crm.models import CaseNote, Complaint, HotlineTicket, User, Visit
-from crm.models.choices import ComplaintStatus, Role, Severity, TicketStatus, VisitChannel, VisitPurpose
+from crm.models.choices import (
+    OPEN_COMPLAINT_STATUSES,
+    ComplaintStatus,
+    Role,
+    Severity,
+    TicketStatus,
+    VisitChannel,
+    VisitPurpose,
+)
 from crm.services import audit, sla
 from crm.services.errors import ServiceError
 
 NEW, ACKNOWLEDGED, IN_PROGRESS, RESOLVED, CLOSED, REOPENED = (
     ComplaintStatus.NEW.value, ComplaintStatus.ACKNOWLEDGED.value, ComplaintStatus.IN_PROGRESS.value,
     ComplaintStatus.RESOLVED.value, ComplaintStatus.CLOSED.value, ComplaintStatus.REOPENED.value)
-OPEN = (NEW, ACKNOWLEDGED, IN_PROGRESS, REOPENED)
+OPEN = OPEN_COMPLAINT_STATUSES  # new, acknowledged, in progress, reopened
 CASE_MODELS = (Complaint, HotlineTicket)
 Case = Complaint | HotlineTicket
 # Which statuses each step may start from.
@@ -149,6 +157,13 @@ def first_response_overdue(model, moment):
             & (model.first_response_due_at < moment))
 
 
+def is_open(model):
+    """SQL condition: the case is open. The statuses are written into the SQL, as in the
+    partial index of open cases (crm.models.base.IS_OPEN), so that SQLite uses it."""
+    return model.status.in_(bindparam(f"{model.__tablename__}_open", list(OPEN), expanding=True,
+                                      literal_execute=True))
+
+
 def tracked(model):
     """SQL condition: cases whose service levels count. A ticket turned into a complaint
     hands its deadlines over to that complaint."""
@@ -193,7 +208,7 @@ def escalate_on_read(moment=None) -> int:
 
 def _awaiting_escalation(model, moment):
     return (first_response_overdue(model, moment) & tracked(model) & model.escalated_at.is_(None)
-            & model.status.in_(OPEN))
+            & is_open(model))
 
 
 def _escalate_overdue(moment) -> int:
