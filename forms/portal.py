@@ -1,10 +1,10 @@
 """The public forms: feedback card, hotline ticket, ticket status. Every field has a length
 limit; choices are filled in by the views."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
+from forms.base import Form
 from forms.fields import PhoneField
 from forms.validators import CleanText, MobilePhone, NotInFuture
 
@@ -12,7 +12,7 @@ RATING_CHOICES = [(str(n), str(n)) for n in range(1, 6)]
 RECOMMEND_CHOICES = [(str(n), str(n)) for n in range(0, 11)]
 
 
-class PublicForm(FlaskForm):
+class PublicForm(Form):
     """What every public form carries: a one-time submission id, a signed start time and a
     field that only robots fill in."""
 
@@ -81,7 +81,7 @@ class TicketForm(PublicForm):
                               render_kw={"type": "date"})
 
 
-class StatusForm(FlaskForm):
+class StatusForm(Form):
     number = StringField(_l("Ticket number"), validators=[
         CleanText(), DataRequired(message=_l("Enter the ticket number.")), Length(max=20)],
         render_kw={"autocapitalize": "characters", "autocomplete": "off"})

@@ -376,3 +376,9 @@ def test_a_store_that_is_not_offered_is_refused_and_the_form_lists_every_store_a
     response = feedback(client, started, dealer=str(other_dealer.id))
     assert response.status_code == 400 and count(FeedbackCard) == 0
     assert dealer.name in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("headers", "message"), [(ZH, "不是有效的选择"), (EN, "Not a valid choice")])
+def test_wtforms_own_messages_are_in_the_readers_language(client, started, headers, message):
+    response = feedback(client, started, product="999999", headers=headers)
+    assert response.status_code == 400 and message in response.get_data(as_text=True)
