@@ -84,16 +84,17 @@ def rebuild_name_characters() -> list[str]:
             f"INSERT INTO {table}(rowid, chars) SELECT id, {name_characters_sql('name')} FROM customer"]
 
 
-def sqlite_rebuild_statements() -> list[str]:
-    """After a bulk load without triggers: every customer into both search tables again."""
-    return [rebuild_statement(), *rebuild_name_characters()]
-
-
 NAME_CHARACTERS_PG = "string_to_array(lower(customer.name), NULL)"
 
 
 def postgresql_name_characters_statements() -> list[str]:
     return [f"CREATE INDEX {NAME_CHARS_INDEX} ON customer USING gin (({NAME_CHARACTERS_PG}))"]
+
+
+def sqlite_drop_statements(table: str) -> list[str]:
+    """An FTS table and the triggers that keep it (for the migrations' downgrades)."""
+    return [*(f"DROP TRIGGER IF EXISTS {table}_{trigger}" for trigger in ("insert", "delete", "update")),
+            f"DROP TABLE IF EXISTS {table}"]
 
 
 def rebuild_statement() -> str:

@@ -31,9 +31,8 @@ def downgrade():
     op.drop_index('ix_customer_dealer_newest', table_name='customer')
     op.create_index('ix_customer_dealer_id', 'customer', ['dealer_id'])
     if op.get_bind().dialect.name == "sqlite":
-        for trigger in ("insert", "delete", "update"):
-            op.execute(f"DROP TRIGGER IF EXISTS {search_index.FTS_TABLE}_{trigger}")
-        op.execute(f"DROP TABLE IF EXISTS {search_index.FTS_TABLE}")
+        for statement in search_index.sqlite_drop_statements(search_index.FTS_TABLE):
+            op.execute(statement)
     else:
         op.execute(f"DROP INDEX IF EXISTS {search_index.TRGM_INDEX}")
         op.execute(f"DROP INDEX IF EXISTS {search_index.NAME_PREFIX_INDEX}")

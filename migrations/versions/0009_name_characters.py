@@ -32,9 +32,8 @@ def upgrade():
 
 def downgrade():
     if _sqlite():
-        for trigger in ("insert", "delete", "update"):
-            op.execute(f"DROP TRIGGER IF EXISTS {search_index.NAME_CHARS_TABLE}_{trigger}")
-        op.execute(f"DROP TABLE IF EXISTS {search_index.NAME_CHARS_TABLE}")
+        for statement in search_index.sqlite_drop_statements(search_index.NAME_CHARS_TABLE):
+            op.execute(statement)
     else:
         op.execute(f"DROP INDEX IF EXISTS {search_index.NAME_CHARS_INDEX}")
         op.execute(f"CREATE INDEX {search_index.NAME_PREFIX_INDEX} ON customer (name text_pattern_ops)")
