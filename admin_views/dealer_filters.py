@@ -26,7 +26,15 @@ class _DealerFilter(BaseSQLAFilter):
         return self.label
 
 
-class CodeEquals(_DealerFilter):
+class _OneDealerFilter(_DealerFilter):
+    """A code names one dealer at most: `dealer_id = (its id)` reads the list's
+    (dealer_id, id) index already in order, where IN would sort the dealer's rows."""
+
+    def apply(self, query, value, alias=None):
+        return query.filter(self.column == select(Dealer.id).where(self.dealers(value.strip())).scalar_subquery())
+
+
+class CodeEquals(_OneDealerFilter):
     label = admin_gettext("equals")
 
     def dealers(self, value):

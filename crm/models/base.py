@@ -50,6 +50,8 @@ class CaseMixin:
     first_response_due_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     resolution_due_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     # Set when the dealer's first-response window passed unanswered and the maker's desk took over.
-    escalated_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    # Not indexed on its own: "not escalated" is most cases, and an index of it tempted
+    # SQLite's planner away from the awaiting-response index below.
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
     close_reason: Mapped[str | None] = mapped_column(Text)
