@@ -11,13 +11,12 @@ from crm.models import Dealer
 
 
 class _DealerFilter(BaseSQLAFilter):
+    """Each operation below has its `label` and says in `dealers(value)` which dealers it means."""
+
     label = ""
 
     def __init__(self, model, name):
         super().__init__(model.dealer_id, name)
-
-    def dealers(self, value: str):
-        raise NotImplementedError  # each operation below says which dealers it means
 
     def apply(self, query, value, alias=None):
         return query.filter(self.column.in_(select(Dealer.id).where(self.dealers(value.strip()))))
