@@ -2,25 +2,21 @@
 Flask-Admin offers: one `_scoped()` narrows list, count, search, filters, details, edit,
 delete, bulk actions, export and relationship lookups to the rows the user may see."""
 import logging
-from dataclasses import dataclass
 
 from flask import Response, abort, flash, has_request_context, redirect, request, stream_with_context, url_for
 from flask_admin import AdminIndexView, BaseView
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.form import rules
-from flask_admin.model import template
 from flask_admin.model.fields import AjaxSelectField
 from wtforms import SelectField
 from wtforms.validators import DataRequired, InputRequired, Optional
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy import false, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 from werkzeug.utils import secure_filename
 
 from admin_views import exporting, formatters, listing
@@ -75,13 +71,6 @@ def _honour_optional(form):
                                 if not isinstance(check, (InputRequired, DataRequired))]
             field.flags.required = False
     return form
-
-
-@dataclass(frozen=True)
-class RowLink:
-    prefix: str
-    title: str
-    icon: str
 
 
 class OptionalField(rules.Field):
@@ -164,7 +153,7 @@ class BackOfficeIndexView(AdminIndexView):
         return deny_or_login()
 
 
-class BackOfficeModelView(ModelView):
+class BackOfficeModelView(listing.ListPageMixin, ModelView):
     """Every capability asks crm.access; `record_kind` names the records for its rules."""
 
     record_kind: str = ""
@@ -259,53 +248,6 @@ class BackOfficeModelView(ModelView):
     def can_export(self) -> bool:
         return self.may(access.EXPORT)
 
-    # Translated once per language, not once per cell and request --------------------
-    def _get_filter_groups(self):
-        """The filter menu, built from lazy strings on every list page by Flask-Admin; the
-        filters are fixed when the view is built, so each language's menu is kept."""
-        key = str(get_locale())
-        cache = self.__dict__.setdefault("_filter_groups_by_language", {})
-        if key not in cache:
-            cache[key] = super()._get_filter_groups()
-        return cache[key]
-
-    def _get_list_value(self, context, model, name, column_formatters, column_type_formatters):
-        if name in self._column_choices_map and name not in column_formatters:
-            value = self._get_field_value(model, name)
-            return self._choice_labels(name).get(value) or value
-        return super()._get_list_value(context, model, name, column_formatters, column_type_formatters)
-
-    def _choice_labels(self, name: str) -> dict:
-        key = (str(get_locale()), name)
-        cache = self.__dict__.setdefault("_choice_labels_by_language", {})
-        if key not in cache:
-            cache[key] = {code: str(label) for code, label in self._column_choices_map[name].items()}
-        return cache[key]
-
-    def render(self, template, **kwargs):
-        if template == self.list_template and "return_url" in kwargs:
-            kwargs["row_links"] = self._row_links(kwargs["return_url"])
-        return super().render(template, **kwargs)
-
-    def _row_links(self, return_url: str) -> list[RowLink]:
-        """Each row's view and edit links as a prefix the row's id completes."""
-        links = []
-        for action in self.get_list_row_actions():
-            if type(action) is template.ViewRowAction:
-                links.append(RowLink(self.get_url(".details_view", url=return_url) + "&id=", action.title,
-                                     "fa fa-eye glyphicon glyphicon-eye-open"))
-            elif type(action) is template.EditRowAction:
-                links.append(RowLink(self.get_url(".edit_view", url=return_url) + "&id=", action.title,
-                                     "fa fa-pencil glyphicon glyphicon-pencil"))
-        return links
-
-    def get_list_row_actions(self):
-        """View and edit on each row; deleting is on the record's page and among the bulk
-        actions, as in Django's admin: a delete button on every row is one slip from a
-        lost record, and its form per row is a third of a list page's rendering."""
-        return [action for action in super().get_list_row_actions()
-                if not isinstance(action, template.DeleteRowAction)]
-
     def is_action_allowed(self, name: str) -> bool:
         if name == "delete":
             return self.can_delete
@@ -317,41 +259,6 @@ class BackOfficeModelView(ModelView):
 
     def get_query(self):
         return self._scoped(super().get_query())
-
-    def get_count_query(self):
-        """The ids of the rows the list shows: counted with a cap (listing.capped_count),
-        never with a full COUNT of the table."""
-        return self._scoped(db.session.query(sa_inspect(self.model).primary_key[0]))
-
-    # The list: capped counts, deep pages by id, related rows in the same statement -----
-    def _list_queries(self, sort_column, sort_desc, search, filters):
-        """The list's row query (scope, search, filters, sort) and its id query for counting."""
-        joins, count_joins = {}, {}
-        query, count_query = self.get_query(), self.get_count_query()
-        if listing.has_control_characters(search, *(value for _index, _name, value in filters or ())):
-            # No stored text holds them (the forms clean them away), and PostgreSQL refuses NUL.
-            return query.filter(false()), count_query.filter(false())
-        if self._search_supported and search:
-            query, count_query, joins, count_joins = self._apply_search(query, count_query, joins, count_joins,
-                                                                        search)
-        if filters and self._filters:
-            query, count_query, joins, count_joins = self._apply_filters(query, count_query, joins, count_joins,
-                                                                         filters)
-        query, joins = self._apply_sorting(query, joins, sort_column, sort_desc)
-        return query, count_query
-
-    def _with_list_relations(self, query):
-        for relation in self._auto_joins:
-            query = query.options(joinedload(relation))
-        return query
-
-    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
-        query, count_query = self._list_queries(sort_column, sort_desc, search, filters)
-        page_size = self.page_size if page_size is None else page_size
-        if not execute or not page_size:
-            return None, self._with_list_relations(query)
-        return listing.page(db.session, self.model, query, listing.offset(page, page_size), page_size,
-                            self._with_list_relations)
 
     def get_one(self, id):
         """A row outside the user's scope answers 404, exactly like a row that does not exist."""

@@ -6,7 +6,14 @@
   count), then loads those rows with their related records: the offset never drags the
   joins along, however deep the page.
 """
-from sqlalchemy import func, inspect
+from dataclasses import dataclass
+
+from flask_admin.model import template
+from flask_babel import get_locale
+from sqlalchemy import false, func, inspect
+from sqlalchemy.orm import joinedload
+
+from crm.extensions import db
 
 COUNT_AHEAD = 200  # ten pages of 20: enough to page on, cheap for a frequent search term
 MAX_OFFSET = 100_000_000  # far beyond any list; keeps a typed page number within what databases take
@@ -39,7 +46,7 @@ def capped_count(session, id_query, cap: int) -> ListCount:
     return ListCount(min(counted, cap), more=counted > cap)
 
 
-def page(session, model, query, offset: int, page_size: int, with_relations) -> tuple[ListCount, list]:
+def read_page(session, model, query, offset: int, page_size: int, with_relations) -> tuple[ListCount, list]:
     """The page's rows and the list's count, in two statements: the ids of this page and of
     up to COUNT_AHEAD rows after it (a walk over one narrow index, which also counts), then
     this page's rows with their related records."""
@@ -54,3 +61,98 @@ def page(session, model, query, offset: int, page_size: int, with_relations) -> 
         return count, []
     by_id = {record.id: record for record in with_relations(session.query(model)).filter(key.in_(page_ids))}
     return count, [by_id[record_id] for record_id in page_ids if record_id in by_id]
+
+
+@dataclass(frozen=True)
+class RowLink:
+    prefix: str
+    title: str
+    icon: str
+
+
+class ListPageMixin:
+    """A back-office view's list page (mixed in before Flask-Admin's ModelView): the page
+    and its count as above, exports from the same queries, and what Flask-Admin would
+    otherwise recompute on every page (translated filter menu and labels, row links)."""
+
+    def get_count_query(self):
+        """The ids of the rows the list shows: counted with a cap (capped_count),
+        never with a full COUNT of the table."""
+        return self._scoped(db.session.query(inspect(self.model).primary_key[0]))
+
+    # The list: capped counts, deep pages by id, related rows in the same statement -----
+    def _list_queries(self, sort_column, sort_desc, search, filters):
+        """The list's row query (scope, search, filters, sort) and its id query for counting."""
+        joins, count_joins = {}, {}
+        query, count_query = self.get_query(), self.get_count_query()
+        if has_control_characters(search, *(value for _index, _name, value in filters or ())):
+            # No stored text holds them (the forms clean them away), and PostgreSQL refuses NUL.
+            return query.filter(false()), count_query.filter(false())
+        if self._search_supported and search:
+            query, count_query, joins, count_joins = self._apply_search(query, count_query, joins, count_joins,
+                                                                        search)
+        if filters and self._filters:
+            query, count_query, joins, count_joins = self._apply_filters(query, count_query, joins, count_joins,
+                                                                         filters)
+        query, joins = self._apply_sorting(query, joins, sort_column, sort_desc)
+        return query, count_query
+
+    def _with_list_relations(self, query):
+        for relation in self._auto_joins:
+            query = query.options(joinedload(relation))
+        return query
+
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
+        query, count_query = self._list_queries(sort_column, sort_desc, search, filters)
+        page_size = self.page_size if page_size is None else page_size
+        if not execute or not page_size:
+            return None, self._with_list_relations(query)
+        return read_page(db.session, self.model, query, offset(page, page_size), page_size,
+                         self._with_list_relations)
+
+    # Translated once per language, not once per cell and request --------------------
+    def _get_filter_groups(self):
+        """The filter menu, built from lazy strings on every list page by Flask-Admin; the
+        filters are fixed when the view is built, so each language's menu is kept."""
+        key = str(get_locale())
+        cache = self.__dict__.setdefault("_filter_groups_by_language", {})
+        if key not in cache:
+            cache[key] = super()._get_filter_groups()
+        return cache[key]
+
+    def _get_list_value(self, context, model, name, column_formatters, column_type_formatters):
+        if name in self._column_choices_map and name not in column_formatters:
+            value = self._get_field_value(model, name)
+            return self._choice_labels(name).get(value) or value
+        return super()._get_list_value(context, model, name, column_formatters, column_type_formatters)
+
+    def _choice_labels(self, name: str) -> dict:
+        key = (str(get_locale()), name)
+        cache = self.__dict__.setdefault("_choice_labels_by_language", {})
+        if key not in cache:
+            cache[key] = {code: str(label) for code, label in self._column_choices_map[name].items()}
+        return cache[key]
+
+    def render(self, template, **kwargs):
+        if template == self.list_template and "return_url" in kwargs:
+            kwargs["row_links"] = self._row_links(kwargs["return_url"])
+        return super().render(template, **kwargs)
+
+    def _row_links(self, return_url: str) -> list[RowLink]:
+        """Each row's view and edit links as a prefix the row's id completes."""
+        links = []
+        for action in self.get_list_row_actions():
+            if type(action) is template.ViewRowAction:
+                links.append(RowLink(self.get_url(".details_view", url=return_url) + "&id=", action.title,
+                                     "fa fa-eye glyphicon glyphicon-eye-open"))
+            elif type(action) is template.EditRowAction:
+                links.append(RowLink(self.get_url(".edit_view", url=return_url) + "&id=", action.title,
+                                     "fa fa-pencil glyphicon glyphicon-pencil"))
+        return links
+
+    def get_list_row_actions(self):
+        """View and edit on each row; deleting is on the record's page and among the bulk
+        actions, as in Django's admin: a delete button on every row is one slip from a
+        lost record, and its form per row is a third of a list page's rendering."""
+        return [action for action in super().get_list_row_actions()
+                if not isinstance(action, template.DeleteRowAction)]
