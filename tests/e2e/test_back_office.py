@@ -66,14 +66,17 @@ def test_sign_out_returns_to_the_login_page(live_server, desktop_page, app):
     assert page.url.startswith(f"{live_server}/login")
 
 
-def test_clerk_deletes_a_record_from_the_list_after_confirming(live_server, desktop_page, app, customer):
+def test_clerk_deletes_a_record_from_its_page_after_opening_the_delete_step(live_server, desktop_page, app,
+                                                                            customer):
     customer_id = customer.id
     make_user("clerk", "clerk")
     page = desktop_page
     sign_in(page, live_server, "clerk")
     page.goto(f"{live_server}/admin/customer/")
-    page.on("dialog", lambda dialog: dialog.accept())
-    page.locator("form.icon button").first.click()
+    assert page.locator("form.icon button").count() == 0  # no delete button on each row
+    page.goto(f"{live_server}/admin/customer/details/?id={customer_id}")
+    page.locator("details.delete-record summary").click()
+    page.locator("details.delete-record button[type=submit]").click()
     page.wait_for_load_state()
     assert page.locator(".alert-success").count() == 1
     db.session.rollback()
