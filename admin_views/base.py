@@ -50,7 +50,9 @@ def _attachment(chunks, mimetype: str, filename: str) -> Response:
 
 
 def signed_in_user():
-    return current_user if has_request_context() else None
+    """The signed-in user (or Flask-Login's anonymous user) itself, not the current_user
+    proxy: access rules read several of its attributes, each through the proxy otherwise."""
+    return current_user._get_current_object() if has_request_context() else None
 
 
 def deny_or_login():

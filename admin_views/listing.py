@@ -6,12 +6,16 @@
   count), then loads those rows with their related records: the offset never drags the
   joins along, however deep the page.
 """
-from dataclasses import dataclass
-
+from flask import json as flask_json
+from flask import request
+from flask_admin import expose
 from flask_admin.model import template
 from flask_babel import get_locale
-from sqlalchemy import false, func, inspect
+from sqlalchemy import bindparam, false, func, inspect, select
+from jinja2.utils import htmlsafe_json_dumps
 from sqlalchemy.orm import joinedload
+
+from admin_views import list_page
 
 from crm.extensions import db
 
@@ -46,10 +50,11 @@ def capped_count(session, id_query, cap: int) -> ListCount:
     return ListCount(min(counted, cap), more=counted > cap)
 
 
-def read_page(session, model, query, offset: int, page_size: int, with_relations) -> tuple[ListCount, list]:
+def read_page(session, model, query, offset: int, page_size: int, rows_by_id) -> tuple[ListCount, list]:
     """The page's rows and the list's count, in two statements: the ids of this page and of
     up to COUNT_AHEAD rows after it (a walk over one narrow index, which also counts), then
-    this page's rows with their related records."""
+    this page's rows with their related records (`rows_by_id`, a statement over the
+    expanding parameter `page_ids`)."""
     key = inspect(model).primary_key[0]
     window = page_size + COUNT_AHEAD
     ids = [row[0] for row in query.with_entities(key).offset(offset).limit(window + 1)]
@@ -59,15 +64,8 @@ def read_page(session, model, query, offset: int, page_size: int, with_relations
     page_ids = ids[:page_size]
     if not page_ids:
         return count, []
-    by_id = {record.id: record for record in with_relations(session.query(model)).filter(key.in_(page_ids))}
+    by_id = {record.id: record for record in session.scalars(rows_by_id, {"page_ids": page_ids})}
     return count, [by_id[record_id] for record_id in page_ids if record_id in by_id]
-
-
-@dataclass(frozen=True)
-class RowLink:
-    prefix: str
-    title: str
-    icon: str
 
 
 class ListPageMixin:
@@ -107,8 +105,95 @@ class ListPageMixin:
         page_size = self.page_size if page_size is None else page_size
         if not execute or not page_size:
             return None, self._with_list_relations(query)
-        return read_page(db.session, self.model, query, offset(page, page_size), page_size,
-                         self._with_list_relations)
+        return read_page(db.session, self.model, query, offset(page, page_size), page_size, self._rows_by_id())
+
+    def _rows_by_id(self):
+        """The list's rows by their ids with the related records the list shows, built once:
+        a statement made on every page cost more than running it."""
+        statement = self.__dict__.get("_rows_by_id_statement")
+        if statement is None:
+            key = inspect(self.model).primary_key[0]
+            statement = select(self.model).where(key.in_(bindparam("page_ids", expanding=True)))
+            statement = statement.options(*(joinedload(relation) for relation in self._auto_joins))
+            self.__dict__["_rows_by_id_statement"] = statement
+        return statement
+
+    # The page: computed here, drawn by a plain template (admin_views/list_page.py) -----
+    @expose("/")
+    def index_view(self):
+        view_args = self._get_list_extra_args()
+        sort = self._get_column_by_idx(view_args.sort)
+        page_size = self.get_safe_page_size(view_args.page_size)
+        count, records = self.get_list(view_args.page, sort[0] if sort else None, view_args.sort_desc,
+                                       view_args.search, view_args.filters, page_size=page_size)
+        links = list_page.ListLinks(self, view_args)
+        actions, confirmations = self.get_actions_list()
+        page = list_page.ListPage(
+            headers=list_page.headers(self, links),
+            rows=list_page.rows_html(self, records, list_page.row_links(self, links.here), bool(actions)),
+            row_count=len(records),
+            pager=list_page.pager(view_args.page or 0, list_page.page_count(count, page_size), links),
+            page_size_links=list_page.page_size_links(self, links, page_size),
+        )
+        return self.render(
+            self.list_template, list_page=page, count=count, page=view_args.page or 0, page_size=page_size,
+            default_page_size=self.page_size, return_url=links.here, search=view_args.search,
+            search_supported=self._search_supported, search_placeholder=self.search_placeholder(),
+            clear_search_url=self._get_list_url(view_args.clone(page=0, search=None, filters=None)),
+            filters=self._filters, filter_menu=self._filter_menu() if self._filters else None,
+            active_filters=view_args.filters, filter_args=self._get_filters(view_args.filters),
+            sort_column=view_args.sort, sort_desc=view_args.sort_desc, extra_args=view_args.extra_args,
+            actions=actions, actions_confirmation=confirmations,
+            export_args=request.args.to_dict(flat=True),
+        )
+
+    def cell_readers(self) -> list:
+        """For each listed column, its cell's CSS class and a function from a record to the
+        cell's value: the column's formatter, the label of a stored code (in this
+        language), or the value as Flask-Admin's type formatters show it."""
+        key = ("readers", str(get_locale()))
+        cache = self.__dict__.setdefault("_translated", {})
+        if key not in cache:
+            cache[key] = [("col-" + name, self._cell_reader(name)) for name, _label in self._list_columns]
+        return cache[key]
+
+    def _cell_reader(self, name: str):
+        formatter = self.column_formatters.get(name)
+        get_value = self._get_field_value
+        if formatter is not None:
+            return lambda record: formatter(self, None, record, name)
+        if name in self._column_choices_map:
+            labels = self._choice_labels(name)
+            return lambda record: labels.get(get_value(record, name)) or get_value(record, name) or ""
+        type_formatters = self.column_type_formatters
+
+        def plain(record):
+            value = get_value(record, name)
+            if value is None or isinstance(value, str):
+                return "" if value is None else value
+            for kind, format_value in type_formatters.items():
+                if isinstance(value, kind):
+                    return format_value(self, value, name)
+            return value
+
+        return plain
+
+    def list_column_labels(self) -> list[tuple[str, str]]:
+        key = ("columns", str(get_locale()))
+        cache = self.__dict__.setdefault("_translated", {})
+        if key not in cache:
+            cache[key] = [(name, str(label)) for name, label in self._list_columns]
+        return cache[key]
+
+    def _filter_menu(self) -> dict:
+        """The filter menu's names and the filters' definitions as the filter script reads
+        them (JSON), per language."""
+        key = ("filters", str(get_locale()))
+        cache = self.__dict__.setdefault("_translated", {})
+        if key not in cache:
+            groups = self._get_filter_groups()
+            cache[key] = {"names": list(groups), "json": htmlsafe_json_dumps(groups, dumps=flask_json.dumps)}
+        return cache[key]
 
     # Translated once per language, not once per cell and request --------------------
     def _get_filter_groups(self):
@@ -132,23 +217,6 @@ class ListPageMixin:
         if key not in cache:
             cache[key] = {code: str(label) for code, label in self._column_choices_map[name].items()}
         return cache[key]
-
-    def render(self, template, **kwargs):
-        if template == self.list_template and "return_url" in kwargs:
-            kwargs["row_links"] = self._row_links(kwargs["return_url"])
-        return super().render(template, **kwargs)
-
-    def _row_links(self, return_url: str) -> list[RowLink]:
-        """Each row's view and edit links as a prefix the row's id completes."""
-        links = []
-        for action in self.get_list_row_actions():
-            if type(action) is template.ViewRowAction:
-                links.append(RowLink(self.get_url(".details_view", url=return_url) + "&id=", action.title,
-                                     "fa fa-eye glyphicon glyphicon-eye-open"))
-            elif type(action) is template.EditRowAction:
-                links.append(RowLink(self.get_url(".edit_view", url=return_url) + "&id=", action.title,
-                                     "fa fa-pencil glyphicon glyphicon-pencil"))
-        return links
 
     def get_list_row_actions(self):
         """View and edit on each row; deleting is on the record's page and among the bulk
