@@ -11,7 +11,7 @@ from admin_views.dashboard import DashboardView
 from admin_views.duplicates import DuplicatesView
 from admin_views.imports import OrderImportView
 from admin_views.care import ServiceCalendarView
-from admin_views.chrome import admin_asset, main_menu
+from admin_views.chrome import admin_asset, frame_part
 from admin_views.formatters import code_labels, duration, figure
 from admin_views.catalog import ProductView
 from admin_views.intake import FeedbackCardView, HotlineTicketView
@@ -30,7 +30,7 @@ def init_app(app: Flask) -> Admin:
     # Our templates (admin/lifelong_base.html...) and static files, beside Flask-Admin's.
     app.register_blueprint(Blueprint("back_office", __name__, template_folder="templates",
                                      static_folder="static", static_url_path="/admin-assets"))
-    app.jinja_env.globals.update(labels=code_labels, main_menu=main_menu, admin_asset=admin_asset)
+    app.jinja_env.globals.update(labels=code_labels, frame_part=frame_part, admin_asset=admin_asset)
     app.jinja_env.filters["phone"] = display_phone
     app.jinja_env.filters["duration"] = duration
     app.jinja_env.filters["figure"] = figure

@@ -9,12 +9,11 @@ page is a fixed prefix completed by a page number, a sort column or a row id. Th
 offers what Flask-Admin's does: search, filters, sorting, page sizes, bulk actions, export,
 row links, in the same markup and with the same URL arguments.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from math import ceil
 from urllib.parse import quote
 
 from flask_admin.babel import gettext as admin_gettext
-from flask_admin.model import template
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
@@ -29,10 +28,20 @@ class RowLink:
 
 
 @dataclass(frozen=True)
+class Column:
+    """A listed column as its header shows it, in one language."""
+    name: str
+    css: str
+    label: str
+    sort_title: str | None  # None: not sortable
+
+
+@dataclass(frozen=True)
 class ColumnHeader:
     css: str
     label: str
     sort_url: str | None  # None: not sortable
+    sort_title: str | None
     sorted_desc: bool | None  # None: the list is not sorted by this column
 
 
@@ -50,8 +59,25 @@ class ListPage:
     rows: Markup
     row_count: int
     pager: list[PagerItem]
-    page_size_links: list[tuple[int, str, bool]]
-    export_links: list[tuple[str, str]] = field(default_factory=list)
+    page_size_links: list[tuple[str, str, bool]]  # label, address, chosen
+    page_size_label: str
+    create_url: str | None
+    export_links: list[tuple[str, str]]  # label, address
+
+
+# Flask-Admin's own words on a list page, in its translations.
+ADMIN_WORDS = ("List", "Create New Record", "Create", "Export", "Add Filter", "With selected", "Search", "Apply",
+               "Reset Filters", "Select all records", "Select record", "View Record", "Edit Record",
+               "Please select at least one record.")
+_admin_words_by_language: dict[str, dict[str, str]] = {}
+
+
+def admin_words(language: str) -> dict[str, str]:
+    """ADMIN_WORDS translated, once per language rather than on every page."""
+    words = _admin_words_by_language.get(language)
+    if words is None:
+        words = _admin_words_by_language[language] = {word: admin_gettext(word) for word in ADMIN_WORDS}
+    return words
 
 
 class ListLinks:
@@ -84,14 +110,20 @@ class ListLinks:
         return self._join(path, f"sort={column}&desc=1" if desc else f"sort={column}", rest)
 
 
-def headers(view, links: ListLinks) -> list[ColumnHeader]:
+def columns(view) -> list[Column]:
+    return [Column(name, "col-" + name.replace(".", "-"), str(label),
+                   admin_gettext("Sort by %(name)s", name=str(label)) if view.is_sortable(name) else None)
+            for name, label in view._list_columns]
+
+
+def headers(columns_shown: list[Column], links: ListLinks) -> list[ColumnHeader]:
     sort_column, sort_desc = links.args.sort, links.args.sort_desc
     result = []
-    for index, (name, label) in enumerate(view.list_column_labels()):
+    for index, column in enumerate(columns_shown):
         sorted_desc = bool(sort_desc) if sort_column == index else None
         # Clicking the sorted column turns its order round; another column sorts ascending.
-        url = links.sort(index, desc=sorted_desc is False) if view.is_sortable(name) else None
-        result.append(ColumnHeader("col-" + name.replace(".", "-"), label, url, sorted_desc))
+        url = links.sort(index, desc=sorted_desc is False) if column.sort_title else None
+        result.append(ColumnHeader(column.css, column.label, url, column.sort_title, sorted_desc))
     return result
 
 
@@ -118,45 +150,57 @@ def page_count(count, page_size: int) -> int:
     return int(ceil(count / float(page_size))) if count and page_size else 0
 
 
-def row_links(view, return_url: str) -> list[RowLink]:
-    """Each row's view and edit links as a prefix the row's id completes."""
+def row_links(view, return_url: str, words: dict[str, str]) -> list[RowLink]:
+    """Each row's view and edit links as a prefix the row's id completes. Deleting is on the
+    record's page and among the bulk actions, not on every row (see
+    ListPageMixin.get_list_row_actions)."""
     links = []
-    for action in view.get_list_row_actions():
-        if type(action) is template.ViewRowAction:
-            links.append(RowLink(view.get_url(".details_view", url=return_url) + "&id=", str(action.title),
-                                 "fa fa-eye glyphicon glyphicon-eye-open"))
-        elif type(action) is template.EditRowAction:
-            links.append(RowLink(view.get_url(".edit_view", url=return_url) + "&id=", str(action.title),
-                                 "fa fa-pencil glyphicon glyphicon-pencil"))
+    if view.can_view_details:
+        links.append(RowLink(view.get_url(".details_view", url=return_url) + "&id=", words["View Record"],
+                             "fa fa-eye glyphicon glyphicon-eye-open"))
+    if view.can_edit:
+        links.append(RowLink(view.get_url(".edit_view", url=return_url) + "&id=", words["Edit Record"],
+                             "fa fa-pencil glyphicon glyphicon-pencil"))
     return links
 
 
-def rows_html(view, records, links: list[RowLink], with_checkbox: bool) -> Markup:
+def rows_html(view, records, readers, links: list[RowLink], checkbox_title: str | None) -> Markup:
     """The table rows, cell by cell as Flask-Admin's template writes them (`<td
-    class="col-NAME">value</td>`), every value escaped unless a formatter made it Markup."""
-    readers = view.cell_readers()
-    checkbox_title = escape(admin_gettext("Select record"))
+    class="col-NAME">value</td>`), every value escaped unless a formatter made it Markup;
+    a checkbox first for bulk actions when `checkbox_title` is given. `readers`: each
+    column's CSS class and a function from a record to its value."""
+    with_checkbox = checkbox_title is not None
+    checkbox_title = escape(checkbox_title)
     link_parts = [(escape(link.prefix), escape(link.title), escape(link.icon)) for link in links]
     html = []
+    add = html.append
     for record in records:
         key = str(view.get_pk_value(record))
-        html.append("<tr>")
+        add("<tr>")
         if with_checkbox:
-            html.append(f'<td><input type="checkbox" name="rowid" class="action-checkbox" value="{escape(key)}" '
-                        f'title="{checkbox_title}" /></td>')
+            add(f'<td><input type="checkbox" name="rowid" class="action-checkbox" value="{escape(key)}" '
+                f'title="{checkbox_title}" /></td>')
         if view.column_display_actions:
-            html.append('<td class="list-buttons-column">')
+            add('<td class="list-buttons-column">')
             html.extend(f'<a class="icon" href="{prefix}{quote(key)}" title="{title}"><span class="{icon}"></span></a>'
                         for prefix, title, icon in link_parts)
-            html.append("</td>")
+            add("</td>")
         for css, read in readers:
-            html.append(f'<td class="{css}">{escape(read(record))}</td>')
-        html.append("</tr>")
+            add(f'<td class="{css}">{escape(read(record))}</td>')
+        add("</tr>")
     return Markup("".join(html))
 
 
-def page_size_links(view, links: ListLinks, page_size: int) -> list[tuple[int, str, bool]]:
+def page_size_links(view, links: ListLinks, page_size: int, labels: dict[int, str]) -> list[tuple[str, str, bool]]:
     if not view.can_set_page_size:
         return []
-    return [(size, view._get_list_url(links.args.clone(page=0, page_size=size)), size == page_size)
+    return [(labels[size], view._get_list_url(links.args.clone(page=0, page_size=size)), size == page_size)
             for size in view.page_size_options]
+
+
+def export_links(view, list_args: dict, words: dict[str, str]) -> list[tuple[str, str]]:
+    """Flask-Admin's export links: the list's arguments (scope, search, filters, sort) go along."""
+    if not view.can_export:
+        return []
+    return [(f"{words['Export']} {kind.upper()}", view.get_url(".export", export_type=kind, **list_args))
+            for kind in view.export_types]

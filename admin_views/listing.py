@@ -6,16 +6,19 @@
   count), then loads those rows with their related records: the offset never drags the
   joins along, however deep the page.
 """
+from operator import attrgetter
+
 from flask import json as flask_json
 from flask import request
 from flask_admin import expose
 from flask_admin.model import template
 from flask_babel import get_locale
-from sqlalchemy import bindparam, false, func, inspect, select
+from flask_babel import gettext as _
+from sqlalchemy import false, func, inspect
 from jinja2.utils import htmlsafe_json_dumps
 from sqlalchemy.orm import joinedload
 
-from admin_views import list_page
+from admin_views import list_page, list_rows
 
 from crm.extensions import db
 
@@ -50,22 +53,19 @@ def capped_count(session, id_query, cap: int) -> ListCount:
     return ListCount(min(counted, cap), more=counted > cap)
 
 
-def read_page(session, model, query, offset: int, page_size: int, rows_by_id) -> tuple[ListCount, list]:
+def read_page(session, model, query, offset: int, page_size: int, reader) -> tuple[ListCount, list]:
     """The page's rows and the list's count, in two statements: the ids of this page and of
     up to COUNT_AHEAD rows after it (a walk over one narrow index, which also counts), then
-    this page's rows with their related records (`rows_by_id`, a statement over the
-    expanding parameter `page_ids`)."""
+    this page's rows with their related records (`reader`, a list_rows.RowReader)."""
     key = inspect(model).primary_key[0]
     window = page_size + COUNT_AHEAD
-    ids = [row[0] for row in query.with_entities(key).offset(offset).limit(window + 1)]
+    connection = session.connection()
+    ids = connection.execute(query.with_entities(key).offset(offset).limit(window + 1).statement).scalars().all()
     if not ids and offset:  # past the end: say how many there are
         return capped_count(session, query.with_entities(key).order_by(None), offset), []
     count = ListCount(offset + min(len(ids), window), more=len(ids) > window)
     page_ids = ids[:page_size]
-    if not page_ids:
-        return count, []
-    by_id = {record.id: record for record in session.scalars(rows_by_id, {"page_ids": page_ids})}
-    return count, [by_id[record_id] for record_id in page_ids if record_id in by_id]
+    return count, reader.read(connection, page_ids) if page_ids else []
 
 
 class ListPageMixin:
@@ -79,13 +79,15 @@ class ListPageMixin:
         return self._scoped(db.session.query(inspect(self.model).primary_key[0]))
 
     # The list: capped counts, deep pages by id, related rows in the same statement -----
-    def _list_queries(self, sort_column, sort_desc, search, filters):
-        """The list's row query (scope, search, filters, sort) and its id query for counting."""
+    def _list_queries(self, sort_column, sort_desc, search, filters, with_count_query=True):
+        """The list's row query (scope, search, filters, sort) and its id query for counting
+        (None without `with_count_query`: the list page counts with the row query itself)."""
         joins, count_joins = {}, {}
-        query, count_query = self.get_query(), self.get_count_query()
+        query = self.get_query()
+        count_query = self.get_count_query() if with_count_query else None
         if has_control_characters(search, *(value for _index, _name, value in filters or ())):
             # No stored text holds them (the forms clean them away), and PostgreSQL refuses NUL.
-            return query.filter(false()), count_query.filter(false())
+            return query.filter(false()), count_query.filter(false()) if with_count_query else None
         if self._search_supported and search:
             query, count_query, joins, count_joins = self._apply_search(query, count_query, joins, count_joins,
                                                                         search)
@@ -101,22 +103,19 @@ class ListPageMixin:
         return query
 
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
-        query, count_query = self._list_queries(sort_column, sort_desc, search, filters)
+        query, _count_query = self._list_queries(sort_column, sort_desc, search, filters, with_count_query=False)
         page_size = self.page_size if page_size is None else page_size
         if not execute or not page_size:
             return None, self._with_list_relations(query)
-        return read_page(db.session, self.model, query, offset(page, page_size), page_size, self._rows_by_id())
+        return read_page(db.session, self.model, query, offset(page, page_size), page_size, self._row_reader())
 
-    def _rows_by_id(self):
-        """The list's rows by their ids with the related records the list shows, built once:
-        a statement made on every page cost more than running it."""
-        statement = self.__dict__.get("_rows_by_id_statement")
-        if statement is None:
-            key = inspect(self.model).primary_key[0]
-            statement = select(self.model).where(key.in_(bindparam("page_ids", expanding=True)))
-            statement = statement.options(*(joinedload(relation) for relation in self._auto_joins))
-            self.__dict__["_rows_by_id_statement"] = statement
-        return statement
+    def _row_reader(self) -> list_rows.RowReader:
+        """The list's rows by their ids with the related records the list shows, as plain
+        records (admin_views/list_rows.py); built once per view."""
+        reader = self.__dict__.get("_list_row_reader")
+        if reader is None:
+            reader = self.__dict__["_list_row_reader"] = list_rows.RowReader(self.model, self._auto_joins)
+        return reader
 
     # The page: computed here, drawn by a plain template (admin_views/list_page.py) -----
     @expose("/")
@@ -126,50 +125,67 @@ class ListPageMixin:
         page_size = self.get_safe_page_size(view_args.page_size)
         count, records = self.get_list(view_args.page, sort[0] if sort else None, view_args.sort_desc,
                                        view_args.search, view_args.filters, page_size=page_size)
+        language = self._translated()
+        words = language["words"]
         links = list_page.ListLinks(self, view_args)
         actions, confirmations = self.get_actions_list()
         page = list_page.ListPage(
-            headers=list_page.headers(self, links),
-            rows=list_page.rows_html(self, records, list_page.row_links(self, links.here), bool(actions)),
+            headers=list_page.headers(language["columns"], links),
+            rows=list_page.rows_html(self, records, language["readers"], list_page.row_links(self, links.here, words),
+                                     words["Select record"] if actions else None),
             row_count=len(records),
             pager=list_page.pager(view_args.page or 0, list_page.page_count(count, page_size), links),
-            page_size_links=list_page.page_size_links(self, links, page_size),
+            page_size_links=list_page.page_size_links(self, links, page_size, language["page_sizes"]),
+            page_size_label=language["page_sizes"].get(page_size, ""),
+            create_url=self.get_url(".create_view", url=links.here) if self.can_create else None,
+            export_links=list_page.export_links(self, request.args.to_dict(flat=True), words),
         )
         return self.render(
-            self.list_template, list_page=page, count=count, page=view_args.page or 0, page_size=page_size,
+            self.list_template, list_page=page, words=words, count=count, page=view_args.page or 0, page_size=page_size,
             default_page_size=self.page_size, return_url=links.here, search=view_args.search,
-            search_supported=self._search_supported, search_placeholder=self.search_placeholder(),
+            search_supported=self._search_supported, search_placeholder=language["search_placeholder"],
             clear_search_url=self._get_list_url(view_args.clone(page=0, search=None, filters=None)),
-            filters=self._filters, filter_menu=self._filter_menu() if self._filters else None,
+            filters=self._filters, filter_menu=language["filter_menu"],
             active_filters=view_args.filters, filter_args=self._get_filters(view_args.filters),
             sort_column=view_args.sort, sort_desc=view_args.sort_desc, extra_args=view_args.extra_args,
             actions=actions, actions_confirmation=confirmations,
-            export_args=request.args.to_dict(flat=True),
         )
 
-    def cell_readers(self) -> list:
-        """For each listed column, its cell's CSS class and a function from a record to the
-        cell's value: the column's formatter, the label of a stored code (in this
-        language), or the value as Flask-Admin's type formatters show it."""
-        key = ("readers", str(get_locale()))
-        cache = self.__dict__.setdefault("_translated", {})
-        if key not in cache:
-            cache[key] = [("col-" + name, self._cell_reader(name)) for name, _label in self._list_columns]
-        return cache[key]
+    def _translated(self) -> dict:
+        """What the list page says that does not change from page to page, in the request's
+        language: Flask-Admin's words, column headers, page sizes, the filter menu and its
+        definitions (JSON for the filter script), the search box's hint."""
+        language = str(get_locale())
+        cache = self.__dict__.setdefault("_translated_by_language", {})
+        if language not in cache:
+            groups = self._get_filter_groups() if self._filters else None
+            cache[language] = {
+                "words": list_page.admin_words(language),
+                "columns": list_page.columns(self),
+                "page_sizes": {size: _("%(n)d rows a page", n=size) for size in self.page_size_options},
+                "filter_menu": {"names": list(groups), "json": htmlsafe_json_dumps(groups, dumps=flask_json.dumps)}
+                if groups else None,
+                "search_placeholder": self.search_placeholder() if self._search_supported else None,
+                "readers": [("col-" + name, self._cell_reader(name)) for name, _label in self._list_columns],
+            }
+        return cache[language]
 
     def _cell_reader(self, name: str):
+        """A function from a record to the value of its `name` cell: the column's formatter,
+        the label of a stored code (in this language), or the value as Flask-Admin's type
+        formatters show it."""
         formatter = self.column_formatters.get(name)
-        get_value = self._get_field_value
+        get_value = attrgetter(name)  # dotted names (dealer.code) too, as Flask-Admin's rec_getattr
         if formatter is not None:
             return lambda record: formatter(self, None, record, name)
         if name in self._column_choices_map:
             labels = self._choice_labels(name)
-            return lambda record: labels.get(get_value(record, name)) or get_value(record, name) or ""
+            return lambda record: labels.get(get_value(record)) or get_value(record) or ""
         type_formatters = self.column_type_formatters
 
         def plain(record):
-            value = get_value(record, name)
-            if value is None or isinstance(value, str):
+            value = get_value(record)
+            if value is None or type(value) is str:
                 return "" if value is None else value
             for kind, format_value in type_formatters.items():
                 if isinstance(value, kind):
@@ -178,33 +194,7 @@ class ListPageMixin:
 
         return plain
 
-    def list_column_labels(self) -> list[tuple[str, str]]:
-        key = ("columns", str(get_locale()))
-        cache = self.__dict__.setdefault("_translated", {})
-        if key not in cache:
-            cache[key] = [(name, str(label)) for name, label in self._list_columns]
-        return cache[key]
-
-    def _filter_menu(self) -> dict:
-        """The filter menu's names and the filters' definitions as the filter script reads
-        them (JSON), per language."""
-        key = ("filters", str(get_locale()))
-        cache = self.__dict__.setdefault("_translated", {})
-        if key not in cache:
-            groups = self._get_filter_groups()
-            cache[key] = {"names": list(groups), "json": htmlsafe_json_dumps(groups, dumps=flask_json.dumps)}
-        return cache[key]
-
     # Translated once per language, not once per cell and request --------------------
-    def _get_filter_groups(self):
-        """The filter menu, built from lazy strings on every list page by Flask-Admin; the
-        filters are fixed when the view is built, so each language's menu is kept."""
-        key = str(get_locale())
-        cache = self.__dict__.setdefault("_filter_groups_by_language", {})
-        if key not in cache:
-            cache[key] = super()._get_filter_groups()
-        return cache[key]
-
     def _get_list_value(self, context, model, name, column_formatters, column_type_formatters):
         if name in self._column_choices_map and name not in column_formatters:
             value = self._get_field_value(model, name)
