@@ -262,6 +262,10 @@ class BackOfficeModelView(listing.ListPageMixin, ModelView):
     def get_query(self):
         return self._scoped(super().get_query())
 
+    def sees_every_row(self) -> bool:
+        """Whether the user's scope is the whole table (the list may then count by blocks)."""
+        return access.sees_every_row(signed_in_user(), self.model)
+
     def get_one(self, id):
         """A row outside the user's scope answers 404, exactly like a row that does not exist."""
         record = find_in_scope(self.get_query(), self.model, id)

@@ -8,7 +8,7 @@ from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import or_
 
 from admin_views.base import signed_in_user
@@ -64,10 +64,11 @@ def sla_cell(_view, _context, model, _name):
     hours = abs(left) // timedelta(hours=1)
     minutes = abs(left) // timedelta(minutes=1) % 60
     if left < timedelta(0):
-        return Markup('<span class="badge badge-danger sla-overdue">{}</span>').format(
-            _("%(h)dh %(m)dm overdue", h=hours, m=minutes))
+        text = escape(_("%(h)dh %(m)dm overdue", h=hours, m=minutes))
+        return Markup(f'<span class="badge badge-danger sla-overdue">{text}</span>')
     css = "badge-warning" if left < timedelta(hours=4) else "badge-light"
-    return Markup('<span class="badge {}">{}</span>').format(css, _("%(h)dh %(m)dm left", h=hours, m=minutes))
+    text = escape(_("%(h)dh %(m)dm left", h=hours, m=minutes))
+    return Markup(f'<span class="badge {css}">{text}</span>')
 
 
 class CaseMixin:

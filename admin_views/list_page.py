@@ -11,7 +11,9 @@ row links, in the same markup and with the same URL arguments.
 """
 from dataclasses import dataclass
 from math import ceil
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
+
+from flask import current_app, request
 
 from flask_admin.babel import gettext as admin_gettext
 from flask_babel import gettext as _
@@ -78,6 +80,22 @@ def admin_words(language: str) -> dict[str, str]:
     if words is None:
         words = _admin_words_by_language[language] = {word: admin_gettext(word) for word in ADMIN_WORDS}
     return words
+
+
+QUERY_SAFE = "!$'()*,/:;?@"  # what werkzeug's url_for leaves unquoted in query strings
+
+
+def view_url(view, endpoint: str, path_args: tuple = (), **query) -> str:
+    """url_for(endpoint, **path_args, **query) for one of the view's own pages (".details_view"),
+    with the path found once per process and the query string encoded as werkzeug does:
+    a list page has a dozen links, and url_for was a tenth of its time."""
+    key = (view.endpoint, endpoint, path_args, request.script_root)
+    paths = current_app.extensions.setdefault("lifelong_view_paths", {})
+    path = paths.get(key)
+    if path is None:
+        path = paths[key] = view.get_url(endpoint, **dict(path_args))
+    items = [(name, value) for name, value in query.items() if value is not None]
+    return f"{path}?{urlencode(items, safe=QUERY_SAFE)}" if items else path
 
 
 class ListLinks:
@@ -156,10 +174,10 @@ def row_links(view, return_url: str, words: dict[str, str]) -> list[RowLink]:
     ListPageMixin.get_list_row_actions)."""
     links = []
     if view.can_view_details:
-        links.append(RowLink(view.get_url(".details_view", url=return_url) + "&id=", words["View Record"],
+        links.append(RowLink(view_url(view, ".details_view", url=return_url) + "&id=", words["View Record"],
                              "fa fa-eye glyphicon glyphicon-eye-open"))
     if view.can_edit:
-        links.append(RowLink(view.get_url(".edit_view", url=return_url) + "&id=", words["Edit Record"],
+        links.append(RowLink(view_url(view, ".edit_view", url=return_url) + "&id=", words["Edit Record"],
                              "fa fa-pencil glyphicon glyphicon-pencil"))
     return links
 
@@ -202,5 +220,5 @@ def export_links(view, list_args: dict, words: dict[str, str]) -> list[tuple[str
     """Flask-Admin's export links: the list's arguments (scope, search, filters, sort) go along."""
     if not view.can_export:
         return []
-    return [(f"{words['Export']} {kind.upper()}", view.get_url(".export", export_type=kind, **list_args))
+    return [(f"{words['Export']} {kind.upper()}", view_url(view, ".export", (("export_type", kind),), **list_args))
             for kind in view.export_types]

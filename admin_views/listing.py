@@ -14,12 +14,13 @@ from flask_admin import expose
 from flask_admin.model import template
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import false, func, inspect
 from jinja2.utils import htmlsafe_json_dumps
+from sqlalchemy import false, func, inspect
 from sqlalchemy.orm import joinedload
 
 from admin_views import list_page, list_rows
 
+from crm import page_blocks
 from crm.extensions import db
 
 COUNT_AHEAD = 200  # ten pages of 20: enough to page on, cheap for a frequent search term
@@ -53,14 +54,26 @@ def capped_count(session, id_query, cap: int) -> ListCount:
     return ListCount(min(counted, cap), more=counted > cap)
 
 
-def read_page(session, model, query, offset: int, page_size: int, reader) -> tuple[ListCount, list]:
+def read_page(session, model, query, offset: int, page_size: int, reader, by_blocks: bool = False
+              ) -> tuple[ListCount, list]:
     """The page's rows and the list's count, in two statements: the ids of this page and of
     up to COUNT_AHEAD rows after it (a walk over one narrow index, which also counts), then
-    this page's rows with their related records (`reader`, a list_rows.RowReader)."""
+    this page's rows with their related records (`reader`, a list_rows.RowReader).
+
+    `by_blocks`: the query is the whole customer list, newest first; a deep page then
+    starts from the block of ids that holds its first row (crm/page_blocks.py) instead of
+    walking every row before it."""
     key = inspect(model).primary_key[0]
     window = page_size + COUNT_AHEAD
     connection = session.connection()
-    ids = connection.execute(query.with_entities(key).offset(offset).limit(window + 1).statement).scalars().all()
+    skip = offset
+    if by_blocks and offset >= page_blocks.BLOCK_SIZE:
+        found = page_blocks.locate(connection, offset)
+        if found is None:
+            return ListCount(page_blocks.total(connection)), []
+        bound, skip = found
+        query = query.filter(key < bound)
+    ids = connection.execute(query.with_entities(key).offset(skip).limit(window + 1).statement).scalars().all()
     if not ids and offset:  # past the end: say how many there are
         return capped_count(session, query.with_entities(key).order_by(None), offset), []
     count = ListCount(offset + min(len(ids), window), more=len(ids) > window)
@@ -107,7 +120,11 @@ class ListPageMixin:
         page_size = self.page_size if page_size is None else page_size
         if not execute or not page_size:
             return None, self._with_list_relations(query)
-        return read_page(db.session, self.model, query, offset(page, page_size), page_size, self._row_reader())
+        by_blocks = (self.model.__tablename__ == page_blocks.SOURCE and not search and not filters
+                     and sort_column is None and self.column_default_sort == ("id", True)
+                     and self.sees_every_row())
+        return read_page(db.session, self.model, query, offset(page, page_size), page_size, self._row_reader(),
+                         by_blocks)
 
     def _row_reader(self) -> list_rows.RowReader:
         """The list's rows by their ids with the related records the list shows, as plain
@@ -137,7 +154,7 @@ class ListPageMixin:
             pager=list_page.pager(view_args.page or 0, list_page.page_count(count, page_size), links),
             page_size_links=list_page.page_size_links(self, links, page_size, language["page_sizes"]),
             page_size_label=language["page_sizes"].get(page_size, ""),
-            create_url=self.get_url(".create_view", url=links.here) if self.can_create else None,
+            create_url=list_page.view_url(self, ".create_view", url=links.here) if self.can_create else None,
             export_links=list_page.export_links(self, request.args.to_dict(flat=True), words),
         )
         return self.render(
@@ -150,6 +167,15 @@ class ListPageMixin:
             sort_column=view_args.sort, sort_desc=view_args.sort_desc, extra_args=view_args.extra_args,
             actions=actions, actions_confirmation=confirmations,
         )
+
+    def _get_list_url(self, view_args) -> str:
+        """Flask-Admin's list address for these arguments (same arguments, same order),
+        without a url_for per link (list_page.view_url)."""
+        query = {"page": view_args.page or None, "sort": view_args.sort, "desc": 1 if view_args.sort_desc else None,
+                 "search": view_args.search, **view_args.extra_args,
+                 "page_size": self.get_safe_page_size(view_args.page_size)}
+        query.update(self._get_filters(view_args.filters))
+        return list_page.view_url(self, ".index_view", **query)
 
     def _translated(self) -> dict:
         """What the list page says that does not change from page to page, in the request's

@@ -47,6 +47,8 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from crm import page_blocks
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SEED = 20261125
 CHUNK = 50_000  # customers generated and inserted at a time, with their related rows
@@ -1255,7 +1257,8 @@ class _SQLite:
                         say) -> dict:
         """Drop the secondary indexes of `tables` and the triggers that would fire on each
         inserted row. A trigger that fills an external-content FTS table is made good by
-        that table's rebuild; one that inserts rows computed from the new row (such as a
+        that table's rebuild, the customer blocks' (crm/page_blocks.py) by counting them
+        afresh; one that inserts rows computed from the new row (such as a
         contentless FTS table's) by running its INSERT once for all loaded rows. Any other
         stays, so that whatever it maintains is maintained (slowly)."""
         indexes = [index for table in tables for index in self._indexes(connection, table)]
@@ -1268,6 +1271,10 @@ class _SQLite:
                 targets = set(re.findall(r'\bINSERT\s+INTO\s+"?(\w+)"?', sql, re.I))
                 if targets and targets <= set(fts):
                     triggers.append((name, sql))
+                    continue
+                if targets == {page_blocks.TABLE}:  # counted afresh after the load
+                    triggers.append((name, sql))
+                    replays.extend((page_blocks.TABLE, statement) for statement in page_blocks.rebuild_statements())
                     continue
                 replay = self._replay_statements(connection, table, sql, first_ids.get(table, 1))
                 if replay is None:

@@ -16,6 +16,8 @@ Alembic's batch mode rebuilds a SQLite table by copying it, which drops its trig
 later migration that rebuilds `customer` must call `create_sqlite_triggers()` again."""
 from sqlalchemy import literal_column
 
+from crm import page_blocks
+
 SEARCHED_COLUMNS = ("name", "mobile", "other_phone", "email", "address", "postal_code")
 FTS_TABLE = "customer_search"
 TRGM_INDEX = "ix_customer_search_trgm"
@@ -116,6 +118,7 @@ def is_search_index(name: str | None) -> bool:
 
 
 def include_in_schema_comparison(name, type_, parent_names) -> bool:
-    """Alembic's `include_name` hook: the models do not describe the search index, so
-    comparing models and database (autogenerate, the migration tests) leaves it out."""
-    return not is_search_index(name)
+    """Alembic's `include_name` hook: the models do not describe the search index nor the
+    customer blocks (crm/page_blocks.py), so comparing models and database (autogenerate,
+    the migration tests) leaves them out."""
+    return not is_search_index(name) and not page_blocks.is_block_table(name)

@@ -2,7 +2,7 @@
 with who and when and written to the case's timeline, and the escalation of unanswered
 cases to the maker's service desk."""
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, exists, func, inspect, or_, select, true
+from sqlalchemy import DateTime, bindparam, exists, func, inspect, or_, select, true
 
 from crm.clock import now
 from crm.database import write_transaction
@@ -196,8 +196,7 @@ def escalate_on_read(moment=None) -> int:
     """Escalation when a list, queue or dashboard is read, so that they are right even if the
     scheduled sweep has not run yet. One indexed lookup when nothing is due."""
     moment = moment or now()
-    anything_due = or_(*(exists().where(_awaiting_escalation(model, moment)) for model in CASE_MODELS))
-    if not db.session.scalar(select(anything_due)):
+    if not db.session.scalar(_ANYTHING_DUE, {"moment": moment}):
         return 0
     db.session.commit()  # end the read transaction, so that the write lock is taken from the start
     with write_transaction(), audit.acting_as_command("automatic escalation"):
@@ -209,6 +208,11 @@ def escalate_on_read(moment=None) -> int:
 def _awaiting_escalation(model, moment):
     return (first_response_overdue(model, moment) & tracked(model) & model.escalated_at.is_(None)
             & is_open(model))
+
+
+# Built once: every case list and the dashboard ask it, and building it cost more than running it.
+_ANYTHING_DUE = select(or_(*(exists().where(_awaiting_escalation(model, bindparam("moment", type_=DateTime)))
+                             for model in CASE_MODELS)))
 
 
 def _escalate_overdue(moment) -> int:
