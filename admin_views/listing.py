@@ -54,11 +54,21 @@ def capped_count(session, id_query, cap: int) -> ListCount:
     return ListCount(min(counted, cap), more=counted > cap)
 
 
+class PageRows(list):
+    """A page's records, and where they begin in the list (`first`, 0-based): a page asked
+    for past the end of the list shows the last page instead, as Django's paginator does."""
+
+    def __init__(self, records=(), first: int = 0):
+        super().__init__(records)
+        self.first = first
+
+
 def read_page(session, model, query, offset: int, page_size: int, reader, by_blocks: bool = False
-              ) -> tuple[ListCount, list]:
+              ) -> tuple[ListCount, PageRows]:
     """The page's rows and the list's count, in two statements: the ids of this page and of
     up to COUNT_AHEAD rows after it (a walk over one narrow index, which also counts), then
-    this page's rows with their related records (`reader`, a list_rows.RowReader).
+    this page's rows with their related records (`reader`, a list_rows.RowReader). Past the
+    end of the list, the last page.
 
     `by_blocks`: the query is the whole customer list, newest first; a deep page then
     starts from the block of ids that holds its first row (crm/page_blocks.py) instead of
@@ -66,19 +76,26 @@ def read_page(session, model, query, offset: int, page_size: int, reader, by_blo
     key = inspect(model).primary_key[0]
     window = page_size + COUNT_AHEAD
     connection = session.connection()
-    skip = offset
+
+    def ids_from(narrowed, skip: int) -> list:
+        return connection.execute(narrowed.with_entities(key).offset(skip).limit(window + 1).statement).scalars().all()
+
     if by_blocks and offset >= page_blocks.BLOCK_SIZE:
-        found = page_blocks.locate(connection, offset)
-        if found is None:
-            return ListCount(page_blocks.total(connection)), []
-        bound, skip = found
-        query = query.filter(key < bound)
-    ids = connection.execute(query.with_entities(key).offset(skip).limit(window + 1).statement).scalars().all()
-    if not ids and offset:  # past the end: say how many there are
-        return capped_count(session, query.with_entities(key).order_by(None), offset), []
+        position = page_blocks.locate(connection, offset, page_size)
+        if position is None:
+            return ListCount(0), PageRows()
+        offset, ids = position.offset, ids_from(query.filter(key < position.bound), position.skip)
+    else:
+        ids = ids_from(query, offset)
+        if not ids and offset:  # past the end: the last page
+            counted = capped_count(session, query.with_entities(key).order_by(None), offset)
+            if not counted:
+                return counted, PageRows()
+            offset = (counted - 1) // page_size * page_size
+            ids = ids_from(query, offset)
     count = ListCount(offset + min(len(ids), window), more=len(ids) > window)
     page_ids = ids[:page_size]
-    return count, reader.read(connection, page_ids) if page_ids else []
+    return count, PageRows(reader.read(connection, page_ids) if page_ids else (), first=offset)
 
 
 class ListPageMixin:
@@ -151,14 +168,16 @@ class ListPageMixin:
             rows=list_page.rows_html(self, records, language["readers"], list_page.row_links(self, links.here, words),
                                      words["Select record"] if actions else None),
             row_count=len(records),
-            pager=list_page.pager(view_args.page or 0, list_page.page_count(count, page_size), links),
+            pager=list_page.pager(records.first // page_size if page_size else 0, list_page.page_count(count, page_size),
+                                  links),
             page_size_links=list_page.page_size_links(self, links, page_size, language["page_sizes"]),
             page_size_label=language["page_sizes"].get(page_size, ""),
             create_url=list_page.view_url(self, ".create_view", url=links.here) if self.can_create else None,
             export_links=list_page.export_links(self, request.args.to_dict(flat=True), words),
         )
         return self.render(
-            self.list_template, list_page=page, words=words, count=count, page=view_args.page or 0, page_size=page_size,
+            self.list_template, list_page=page, words=words, count=count, page=records.first // page_size if page_size else 0,
+            page_size=page_size,
             default_page_size=self.page_size, return_url=links.here, search=view_args.search,
             search_supported=self._search_supported, search_placeholder=language["search_placeholder"],
             clear_search_url=self._get_list_url(view_args.clone(page=0, search=None, filters=None)),

@@ -128,19 +128,19 @@ class CustomerView(BackOfficeModelView):
         return _("Name, phone, address, email or postal code")
 
     def _apply_search(self, query, count_query, joins, count_joins, search):
-        query, fts = customer_search.narrow(query, search)
+        query, ordering = customer_search.narrow(query, search)
         if count_query is not None:
-            count_query, _fts = customer_search.narrow(count_query, search)
-        if fts is not None:
-            joins[SEARCH_ORDER] = fts
+            count_query, _ordering = customer_search.narrow(count_query, search)
+        if ordering is not None:
+            joins[SEARCH_ORDER] = ordering
         return query, count_query, joins, count_joins
 
     def _apply_sorting(self, query, joins, sort_column, sort_desc):
         """Newest first within search results comes from the search index itself, which
         then stops after one page instead of sorting every match."""
-        fts = joins.get(SEARCH_ORDER)
-        if sort_column is None and fts is not None:
-            return query.order_by(fts.c.rowid.desc()), joins
+        ordering = joins.get(SEARCH_ORDER)
+        if sort_column is None and ordering is not None:
+            return query.order_by(ordering.desc()), joins
         return super()._apply_sorting(query, joins, sort_column, sort_desc)
 
     def timeline(self, customer) -> list[TimelineItem]:

@@ -47,7 +47,7 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from crm import page_blocks
+from crm import page_blocks, search_index
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SEED = 20261125
@@ -1495,10 +1495,13 @@ class _PostgreSQL:
                     connection.execute(f"DROP INDEX {name}")
                 phase.rows = len(indexes) + len(foreign_keys)
                 freeze = self._truncate_for_freeze(connection, say)
+                # What the customer triggers keep (name pieces, id blocks) is rebuilt once below.
+                connection.execute('ALTER TABLE customer DISABLE TRIGGER USER')
             self._load_chunks(connection, generator, timer, say, loaded, freeze)
             with timer.phase("commit"):
                 for table, name, definition in foreign_keys:
                     connection.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition} NOT VALID")
+                connection.execute('ALTER TABLE customer ENABLE TRIGGER USER')
                 connection.commit()
         with timer.phase("create indexes, validate foreign keys") as phase:
             # The slowest first: trigram (GIN) indexes, then by table size.
@@ -1511,9 +1514,19 @@ class _PostgreSQL:
             phase.rows = len(tasks)
             say("slowest: " + "; ".join(f"{seconds:.1f} s {statement[:60]}" for seconds, statement in took[:3]))
             say(f"sum over statements: {sum(seconds for seconds, _ in took):.1f} s")
+        with timer.phase("rebuild search and blocks") as phase:
+            with self._connect() as connection:
+                connection.execute("SET maintenance_work_mem = '1GB'")
+                statements = [*search_index.postgresql_rebuild_name_gram_statements(),
+                              *page_blocks.rebuild_statements()]
+                for statement in statements:
+                    connection.execute(statement)
+                connection.commit()
+                phase.rows = len(statements)
         with timer.phase("vacuum analyze"):
             self._in_parallel([(table, "vacuum", f'VACUUM (ANALYZE) "{table}"')
-                               for table in (*LOADED_TABLES, "dealer")])
+                               for table in (*LOADED_TABLES, "dealer", search_index.NAME_GRAM_TABLE,
+                                             page_blocks.TABLE)])
         with timer.phase("sequences"):
             with self._connect(autocommit=True) as connection:
                 for table in ("dealer", *LOADED_TABLES):

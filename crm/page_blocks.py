@@ -11,6 +11,8 @@ The block table is not a model (like the search index, crm/search_index.py): the
 migrations create it, and comparisons of models and schema leave it out. Loaders that
 bypass the triggers (bench/seed.py) call `rebuild_statements()` afterwards.
 """
+from dataclasses import dataclass
+
 from sqlalchemy import text
 
 TABLE = "customer_block"
@@ -18,28 +20,38 @@ BLOCK_SIZE = 1024
 SOURCE = "customer"
 
 _BLOCKS_NEWEST_FIRST = text(f"SELECT block, rows FROM {TABLE} ORDER BY block DESC")
-_TOTAL = text(f"SELECT coalesce(sum(rows), 0) FROM {TABLE}")
 
 
-def locate(connection, offset: int) -> tuple[int, int] | None:
-    """Where row `offset` (0-based, newest first) of the whole customer list is: (an id
-    bound, the offset of that row among the customers below the bound), or None when the
-    list has no such row. Reads one block row per BLOCK_SIZE customers skipped."""
-    passed = 0
+@dataclass(frozen=True)
+class Position:
+    """Where a row of the newest-first customer list is: below the id `bound`, after
+    `skip` rows there. `offset` is the row's place in the whole list."""
+    bound: int
+    skip: int
+    offset: int
+
+
+def locate(connection, offset: int, page_size: int) -> Position | None:
+    """Where row `offset` (0-based, newest first) of the whole customer list is, or, when
+    the list has fewer rows, the first row of its last page of `page_size`; None when there
+    are no customers. Reads one block row per BLOCK_SIZE customers passed."""
+    passed, read = 0, []
     result = connection.execute(_BLOCKS_NEWEST_FIRST)
     try:
         for block, rows in result:
             if passed + rows > offset:
-                return (block + 1) * BLOCK_SIZE, offset - passed
+                return Position((block + 1) * BLOCK_SIZE, offset - passed, offset)
+            read.append((block, rows, passed))
             passed += rows
     finally:
         result.close()
+    if not passed:
+        return None
+    last_page = (passed - 1) // page_size * page_size
+    for block, rows, before in read:
+        if before + rows > last_page:
+            return Position((block + 1) * BLOCK_SIZE, last_page - before, last_page)
     return None
-
-
-def total(connection) -> int:
-    """How many customers there are, from the block counts."""
-    return connection.execute(_TOTAL).scalar_one()
 
 
 def sqlite_statements() -> list[str]:

@@ -8,9 +8,11 @@ by spaces (a search term never contains a space, so it cannot match across two c
 
 One or two characters (a given name such as 子豪) have no trigram: names are also indexed
 character by character. SQLite: a contentless FTS5 table holding each name as its
-characters separated by spaces, so that a phrase query finds adjacent characters;
-PostgreSQL: a GIN index over the array of the name's characters, then LIKE on the few
-names that hold them all.
+characters separated by spaces, so that a phrase query finds adjacent characters, newest
+first; PostgreSQL: a table of every one- and two-character piece of each name with the
+customer's id (`customer_name_gram`, kept by triggers), whose primary key (gram, id)
+gives the newest customers holding a piece without reading the others (a GIN index can
+only give all of them, unordered: 16,000 rows for a common given name at a million).
 
 Alembic's batch mode rebuilds a SQLite table by copying it, which drops its triggers: a
 later migration that rebuilds `customer` must call `create_sqlite_triggers()` again."""
@@ -86,11 +88,73 @@ def rebuild_name_characters() -> list[str]:
             f"INSERT INTO {table}(rowid, chars) SELECT id, {name_characters_sql('name')} FROM customer"]
 
 
-NAME_CHARACTERS_PG = "string_to_array(lower(customer.name), NULL)"
+NAME_CHARACTERS_PG = "string_to_array(lower(customer.name), NULL)"  # 0009 only; 0013 replaced it
+NAME_GRAM_TABLE = "customer_name_gram"
 
 
 def postgresql_name_characters_statements() -> list[str]:
+    """0009's GIN index over the name's characters (kept for downgrades from 0013)."""
     return [f"CREATE INDEX {NAME_CHARS_INDEX} ON customer USING gin (({NAME_CHARACTERS_PG}))"]
+
+
+def postgresql_name_gram_statements() -> list[str]:
+    """The one- and two-character pieces of every name (its first NAME_CHARS_INDEXED
+    characters, lower case), one row per piece and customer. Inserts are counted per
+    statement (an import or COPY of many customers), renames per row; deleting a customer
+    deletes its pieces (the foreign key)."""
+    table, limit = NAME_GRAM_TABLE, NAME_CHARS_INDEXED
+    return [
+        # Byte order ("C"): pieces are only ever compared for equality, and it sorts fastest.
+        f'CREATE TABLE {table} (gram text COLLATE "C" NOT NULL, customer_id integer NOT NULL, '
+        f"CONSTRAINT {table}_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES customer(id) ON DELETE CASCADE, "
+        f"PRIMARY KEY (gram, customer_id))",
+        f"""CREATE FUNCTION {table}_pieces(name text) RETURNS SETOF text LANGUAGE sql IMMUTABLE AS $$
+  SELECT DISTINCT substr(lower(name), i, n)
+  FROM generate_series(1, least(length(name), {limit})) AS i, (VALUES (1), (2)) AS sizes(n)
+  WHERE i + n - 1 <= least(length(name), {limit})
+$$""",
+        f"""CREATE FUNCTION {table}_added() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO {table}(gram, customer_id)
+  SELECT piece, added.id FROM added, {table}_pieces(added.name) AS piece WHERE added.name IS NOT NULL;
+  RETURN NULL;
+END $$""",
+        f"""CREATE FUNCTION {table}_renamed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  DELETE FROM {table} WHERE customer_id = OLD.id;
+  INSERT INTO {table}(gram, customer_id) SELECT piece, NEW.id FROM {table}_pieces(NEW.name) AS piece
+  WHERE NEW.name IS NOT NULL;
+  RETURN NULL;
+END $$""",
+        f"CREATE TRIGGER {table}_insert AFTER INSERT ON customer REFERENCING NEW TABLE AS added "
+        f"FOR EACH STATEMENT EXECUTE FUNCTION {table}_added()",
+        f"CREATE TRIGGER {table}_update AFTER UPDATE OF name ON customer FOR EACH ROW "
+        f"WHEN (OLD.name IS DISTINCT FROM NEW.name) EXECUTE FUNCTION {table}_renamed()",
+        f"INSERT INTO {table}(gram, customer_id) SELECT piece, customer.id FROM customer, "
+        f"{table}_pieces(customer.name) AS piece WHERE customer.name IS NOT NULL",
+    ]
+
+
+def postgresql_rebuild_name_gram_statements() -> list[str]:
+    """The name pieces of every customer afresh, for a load that bypassed the triggers:
+    filled without the primary key and the foreign key (checked row by row, it took twice
+    as long as the rest), which are then built in one sort and one join."""
+    table, foreign_key = NAME_GRAM_TABLE, f"{NAME_GRAM_TABLE}_customer_id_fkey"
+    return [f"TRUNCATE {table}",
+            f"ALTER TABLE {table} DROP CONSTRAINT {table}_pkey, DROP CONSTRAINT {foreign_key}",
+            f"INSERT INTO {table}(gram, customer_id) SELECT piece, customer.id FROM customer, "
+            f"{table}_pieces(customer.name) AS piece WHERE customer.name IS NOT NULL",
+            f"ALTER TABLE {table} ADD PRIMARY KEY (gram, customer_id), ADD CONSTRAINT {foreign_key} "
+            f"FOREIGN KEY (customer_id) REFERENCES customer(id) ON DELETE CASCADE NOT VALID",
+            f"ALTER TABLE {table} VALIDATE CONSTRAINT {foreign_key}"]
+
+
+def postgresql_drop_name_gram_statements() -> list[str]:
+    table = NAME_GRAM_TABLE
+    return [f"DROP TRIGGER IF EXISTS {table}_insert ON customer", f"DROP TRIGGER IF EXISTS {table}_update ON customer",
+            f"DROP TABLE IF EXISTS {table}",
+            *(f"DROP FUNCTION IF EXISTS {table}_{name}()" for name in ("added", "renamed")),
+            f"DROP FUNCTION IF EXISTS {table}_pieces(text)"]
 
 
 def sqlite_drop_statements(table: str) -> list[str]:
@@ -113,7 +177,7 @@ def postgresql_statements() -> list[str]:
 
 
 def is_search_index(name: str | None) -> bool:
-    return bool(name) and (name.startswith((FTS_TABLE, NAME_CHARS_TABLE))
+    return bool(name) and (name.startswith((FTS_TABLE, NAME_CHARS_TABLE, NAME_GRAM_TABLE))
                            or name in (TRGM_INDEX, NAME_PREFIX_INDEX, NAME_CHARS_INDEX))
 
 

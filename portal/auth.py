@@ -2,6 +2,7 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user, user_logged_in
+from sqlalchemy import bindparam, select
 
 from crm.extensions import db, login_manager
 from crm.models import User
@@ -12,6 +13,8 @@ from forms.auth import ChangePasswordForm, LoginForm
 from portal.safety import is_local_path
 
 blueprint = Blueprint("auth", __name__)
+# Every back-office request reads its user: the statement is built once.
+USER_BY_ID = select(User).where(User.id == bindparam("id"))
 
 
 @login_manager.user_loader
@@ -20,7 +23,7 @@ def load_user(session_id: str) -> User | None:
     user_id, _sep, token = session_id.partition(":")
     if not user_id.isdigit() or not token:
         return None
-    user = db.session.get(User, int(user_id))
+    user = db.session.scalar(USER_BY_ID, {"id": int(user_id)})
     if user is None or user.session_token != token:
         return None
     audit.remember_actor(user)

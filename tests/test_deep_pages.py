@@ -79,15 +79,14 @@ def test_emptying_the_table_empties_the_blocks(app, archive):
 def test_locate_finds_the_block_and_the_rest_of_the_offset(app, archive):
     connection = db.session.connection()
     for offset in (0, 1, BLOCK - 1, BLOCK, 1500, 2500):
-        bound, skip = page_blocks.locate(connection, offset)
+        position = page_blocks.locate(connection, offset, 20)
+        bound, skip = position.bound, position.skip
         assert newest_first(offset, 1) == db.session.scalars(
             select(Customer.id).where(Customer.id < bound).order_by(Customer.id.desc()).offset(skip).limit(1)).all()
 
 
-def test_locate_says_when_there_is_no_such_row(app, archive):
-    total = db.session.scalar(select(func.count()).select_from(Customer))
-    assert page_blocks.locate(db.session.connection(), total) is None
-    assert page_blocks.total(db.session.connection()) == total
+def test_locate_says_when_there_are_no_customers(app, dealer):
+    assert page_blocks.locate(db.session.connection(), 2000, 20) is None
 
 
 @pytest.mark.parametrize("page", [0, 1, 51, 52, 60, 99, 129])
@@ -108,10 +107,18 @@ def test_a_deep_page_counts_ahead_from_where_it_starts(clerk_client, archive):
     assert "List (1,420+)" in page  # 60 pages of 20 before it, this page and 200 rows ahead
 
 
-def test_a_page_past_the_end_shows_the_whole_count(clerk_client, archive):
+def test_a_page_past_the_end_shows_the_last_page_and_the_whole_count(clerk_client, archive):
     total = db.session.scalar(select(func.count()).select_from(Customer))
     page = clerk_client.get("/admin/customer/?page=500", headers={"Accept-Language": "en"}).get_data(as_text=True)
-    assert ids_on(page) == [] and f"List ({total:,})" in page
+    last = (total - 1) // 20 * 20
+    assert ids_on(page) == newest_first(last, 20) and f"List ({total:,})" in page
+    assert f'aria-current="page">{last // 20 + 1}</a>' in page
+
+
+def test_locate_past_the_end_gives_the_last_page(app, archive):
+    total = db.session.scalar(select(func.count()).select_from(Customer))
+    position = page_blocks.locate(db.session.connection(), total + 5000, 50)
+    assert position.offset == (total - 1) // 50 * 50
 
 
 def test_a_deep_page_does_not_walk_the_rows_before_it(clerk_client, archive, app):

@@ -40,6 +40,9 @@ class CaseMixin:
                       sqlite_where=text(AWAITING_RESPONSE), postgresql_where=text(AWAITING_RESPONSE)),
                 Index(f"ix_{cls.__tablename__}_open_received", "received_at", "first_response_at",
                       "first_response_due_at", "resolution_due_at",
+                      # The id too, so that PostgreSQL answers a queue from the index alone
+                      # (SQLite's indexes hold the rowid, which is the id).
+                      postgresql_include=["id"],
                       sqlite_where=text(IS_OPEN), postgresql_where=text(IS_OPEN)))
 
     first_response_at: Mapped[datetime | None] = mapped_column(DateTime)

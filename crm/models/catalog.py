@@ -20,5 +20,7 @@ class Product(TimestampMixin, db.Model):
     maintenance_interval_months: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
 
+    label_columns = ("model_number", "name")
+
     def __str__(self) -> str:
         return f"{self.model_number} {self.name}"

@@ -32,6 +32,8 @@ class Dealer(TimestampMixin, db.Model):
     # the database refuses instead, and the clerk is told to deactivate the dealer.
     customers: Mapped[list[Customer]] = relationship(back_populates="dealer", passive_deletes="all")
 
+    label_columns = ("code", "name")  # what __str__ reads (lists read only these of a related dealer)
+
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
 
@@ -86,6 +88,8 @@ class Customer(TimestampMixin, db.Model):
     complaints: Mapped[list["Complaint"]] = relationship(  # noqa: F821
         back_populates="customer", order_by="desc(Complaint.received_at)", cascade="all, delete-orphan"
     )
+
+    label_columns = ("name", "mobile")
 
     def __str__(self) -> str:
         phone = display_phone(self.mobile)

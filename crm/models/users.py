@@ -47,6 +47,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
 
+    label_columns = ("username",)
+
     def __str__(self) -> str:
         return self.username
 

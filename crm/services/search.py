@@ -7,12 +7,12 @@ Each word of the search must match (words are separated by spaces):
 - three or more characters match anywhere in name, phones, email, address or postal code
   (trigram index);
 - one or two characters match anywhere in the name (a surname, a given name such as 子豪):
-  names are also indexed character by character, as no trigram is that short.
+  names are also indexed by their one- and two-character pieces, as no trigram is that
+  short.
 """
 import re
 
-from sqlalchemy import Text, bindparam, column, false, func, literal_column, select, table, union_all
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import bindparam, column, false, literal_column, select, table, union_all
 
 from crm import search_index
 from crm.extensions import db
@@ -29,8 +29,8 @@ LIKE_SPECIALS = re.compile(r"([\\%_])")
 
 def narrow(query, search: str):
     """`query` (over Customer; a Query or a Select) narrowed to the customers matching every
-    word of `search`. Returns the query and, on SQLite, an FTS table it joined (None
-    otherwise): ordering by that table's rowid lets the index stop after one page."""
+    word of `search`. Returns the query and the customer id of a search table it joined,
+    or None: ordering by that column, newest first, lets the index stop after one page."""
     substrings, name_parts = [], []
     search = (search or "").strip()
     # A whole phone number typed in groups (+86 138 1234 5678, 020 1234 5678) is one term.
@@ -45,11 +45,13 @@ def narrow(query, search: str):
         return _sqlite_match(query, substrings, name_parts)
     for substring in substrings:
         query = query.filter(search_index.search_text().like(bindparam(None, _contains(substring)), escape="\\"))
+    ordering = None
     for part in name_parts:
-        characters = literal_column(search_index.NAME_CHARACTERS_PG, type_=ARRAY(Text))
-        query = query.filter(characters.contains(list(part.lower())),
-                             func.lower(Customer.name).like(bindparam(None, _contains(part)), escape="\\"))
-    return query, None
+        pieces = table(search_index.NAME_GRAM_TABLE, column("gram"), column("customer_id")).alias()
+        query = query.join(pieces, pieces.c.customer_id == Customer.id).filter(
+            pieces.c.gram == bindparam(None, part.lower()))
+        ordering = ordering if ordering is not None else pieces.c.customer_id
+    return query, ordering
 
 
 def _sqlite_match(query, substrings: list[str], name_parts: list[str]):
@@ -61,7 +63,7 @@ def _sqlite_match(query, substrings: list[str], name_parts: list[str]):
         fts = table(table_name, column("rowid"))
         query = query.join(fts, fts.c.rowid == Customer.id).filter(
             literal_column(table_name).op("MATCH")(bindparam(None, " AND ".join(phrases))))
-        ordering = ordering if ordering is not None else fts
+        ordering = ordering if ordering is not None else fts.c.rowid
     return query, ordering
 
 
