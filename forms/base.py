@@ -8,13 +8,14 @@ from wtforms.i18n import messages_path
 
 
 @lru_cache(maxsize=8)
-def _wtforms_messages(locale: str) -> Translations:
-    return Translations.load(messages_path(), [locale], domain="wtforms")
+def _wtforms_messages(locale) -> Translations:
+    return Translations.load(messages_path(), [str(locale)], domain="wtforms")
 
 
 class Form(FlaskForm):
     class Meta(FlaskForm.Meta):
         def get_translations(self, form):
             """WTForms' own messages ("Not a valid choice") in the reader's language. Flask-WTF
-            reads the catalogue from disk on every request; it is read once per language here."""
-            return _wtforms_messages(str(get_locale()))
+            reads the catalogue from disk on every request; it is read once per language here
+            (keyed by the request's Locale itself: naming it cost more than the lookup)."""
+            return _wtforms_messages(get_locale())

@@ -10,7 +10,7 @@ from crm.database import reading_first
 from crm.extensions import db
 from crm.models import Dealer, Product
 from crm.models.choices import ProductCategory, TicketTopic
-from crm.services import intake, numbering, spam, throttle
+from crm.services import intake, numbering, public_feedback, spam, throttle
 from forms.portal import FeedbackForm, StatusForm, TicketForm
 
 blueprint = Blueprint("intake", __name__)
@@ -42,13 +42,11 @@ def _product_choices(only=None):
         for product in products]
 
 
-def _dealer_choices(only=None):
-    """Every active store, for the form; a submitted form is checked against just the store
-    it names (a brand may have thousands)."""
-    query = select(Dealer).where(Dealer.active.is_(True))
-    if only is not None:
-        query = query.where(Dealer.id == _number_or_none(only))
-    dealers = db.session.scalars(query.order_by(Dealer.province, Dealer.city, Dealer.name)).all()
+def _dealer_choices():
+    """Every active store, for the form (a submitted card's store is checked on its own,
+    crm/services/public_feedback.py: a brand may have thousands)."""
+    dealers = db.session.scalars(select(Dealer).where(Dealer.active.is_(True))
+                                 .order_by(Dealer.province, Dealer.city, Dealer.name)).all()
     return [("", _("Choose the store"))] + [
         (dealer.id, f"{dealer.province or ''} {dealer.city or ''} · {dealer.name}") for dealer in dealers]
 
@@ -69,28 +67,30 @@ def feedback():
     form = FeedbackForm()
     if request.method == "GET":
         form.card.data = request.args.get("t", "")
-    posted = request.form if request.method == "POST" else {}
-    with reading_first():
-        form.product.choices = _product_choices(only=posted.get("product"))
-        form.dealer.choices = _dealer_choices(only=posted.get("dealer"))
-        card = intake.card_from_token(form.card.data)
-        accepted = request.method == "POST" and form.validate()
-        automated = accepted and spam.looks_automated(form.website.data, form.started.data, _address(),
-                                                      form.mobile.data)
-    if accepted:
-        return _accept_feedback(form, card, automated)
-    if request.method == "POST":  # shown again: every product and store
-        form.product.choices, form.dealer.choices = _product_choices(), _dealer_choices()
+        return _feedback_page(form, intake.card_from_token(form.card.data), 200)
+    card = intake.card_from_token(form.card.data)
+    # The product and store named are checked with everything else the card needs, in one statement.
+    form.product.validate_choice = form.dealer.validate_choice = False
+    if form.validate():
+        reception = public_feedback.receive(_feedback_answer(form, card), _address(), form.website.data,
+                                            form.started.data)
+        if reception.reference:
+            return redirect(url_for("intake.feedback_thanks", reference=reception.reference))
+        for field, unknown in ((form.product, reception.unknown_product), (form.dealer, reception.unknown_store)):
+            if unknown:
+                field.errors = [*field.errors, field.gettext("Not a valid choice.")]
+    return _feedback_page(form, card, 400)  # shown again: every product and store
+
+
+def _feedback_page(form: FeedbackForm, card, status: int):
+    form.product.choices, form.dealer.choices = _product_choices(), _dealer_choices()
     _fresh_form_fields(form)
-    status = 200 if request.method == "GET" else 400
     return render_template("portal/feedback.html", form=form, card=card,
                            session_expired=_csrf_expired(form)), status
 
 
-def _accept_feedback(form: FeedbackForm, card, automated: bool):
-    if automated:  # answered like a real submission, stored nowhere
-        return redirect(url_for("intake.feedback_thanks", reference=numbering.card_reference()))
-    answer = intake.FeedbackAnswer(
+def _feedback_answer(form: FeedbackForm, card) -> public_feedback.FeedbackAnswer:
+    return public_feedback.FeedbackAnswer(
         submission=form.submission.data or secrets.token_urlsafe(24), product_id=form.product.data,
         dealer_id=form.dealer.data, purchase_date=form.purchase_date.data,
         ratings={name: int(getattr(form, name).data) if getattr(form, name).data else None
@@ -98,8 +98,6 @@ def _accept_feedback(form: FeedbackForm, card, automated: bool):
         recommend_score=int(form.recommend_score.data) if form.recommend_score.data else None,
         comments=form.comments.data or None, contact_name=form.contact_name.data or None,
         mobile=form.mobile.data or None, consent=bool(form.consent.data), card=card)
-    reference = intake.submit_feedback(answer, counted=spam.submission_events(_address(), form.mobile.data))
-    return redirect(url_for("intake.feedback_thanks", reference=reference))
 
 
 @blueprint.post("/feedback/opened")

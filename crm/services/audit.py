@@ -67,8 +67,18 @@ def _shown(key: str, value):
 
 
 def _created(record) -> dict:
-    return {prop.key: [None, _shown(prop.key, getattr(record, prop.key))] for prop in _columns(record)
-            if getattr(record, prop.key) is not None}
+    return created_changes({prop.key: getattr(record, prop.key) for prop in _columns(record)})
+
+
+def created_changes(values: dict) -> dict:
+    """What an entry says of a new record with these column values (also for rows written
+    without the ORM, crm.services.public_feedback)."""
+    return {key: [None, _shown(key, value)] for key, value in values.items()
+            if value is not None and key not in IGNORED_FIELDS}
+
+
+def changed(before, after, key: str) -> list:
+    return [_shown(key, before), _shown(key, after)]
 
 
 def _deleted(record) -> dict:
@@ -107,7 +117,7 @@ def _label(record) -> str:
 
 
 def _entries(session) -> list[dict]:
-    actor_id, actor, address = _actor()
+    actor = _actor()
     rows = []
     for action, records, describe in ((AuditAction.CREATE, session.new, _created),
                                       (AuditAction.UPDATE, session.dirty, _updated),
@@ -118,10 +128,22 @@ def _entries(session) -> list[dict]:
             changes = describe(record)
             if action is AuditAction.UPDATE and not changes:
                 continue
-            rows.append({"at": now(), "actor_id": actor_id, "actor": actor[:80], "address": address,
-                         "action": action.value, "record_type": record.__table__.name,
-                         "record_id": _record_id(record), "record_label": _label(record), "changes": changes})
+            rows.append(entry(action, record.__table__.name, _record_id(record), _label(record), changes, actor))
     return rows
+
+
+def entry(action: AuditAction, record_type: str, record_id: int | None, label: str, changes: dict,
+          actor: tuple | None = None) -> dict:
+    """One entry, by whoever is acting now (or `actor`, from _actor()); also for rows written
+    without the ORM's flush (crm.services.public_feedback)."""
+    actor_id, name, address = actor or _actor()
+    return {"at": now(), "actor_id": actor_id, "actor": name[:80], "address": address, "action": action.value,
+            "record_type": record_type, "record_id": record_id, "record_label": label[:120], "changes": changes}
+
+
+def write(connection, entries: list[dict]) -> None:
+    if entries:
+        connection.execute(insert(AuditEntry.__table__), entries)
 
 
 def _write_entries(session, _flush_context) -> None:

@@ -77,36 +77,7 @@ def record_opening(batch: CardBatch, serial: int) -> None:
             db.session.rollback()
 
 
-# Public submissions ---------------------------------------------------------------------
-@dataclass
-class FeedbackAnswer:
-    submission: str
-    product_id: int | None
-    dealer_id: int | None
-    purchase_date: date | None
-    ratings: dict
-    recommend_score: int | None
-    comments: str | None
-    contact_name: str | None
-    mobile: str | None
-    consent: bool
-    card: tuple[CardBatch, int] | None
-
-
-def submit_feedback(answer: FeedbackAnswer, counted=()) -> str:
-    """One feedback card per submitted form; returns its reference (a repeated submission
-    returns the first card's). `counted`: throttle events stored with it."""
-    batch, serial = answer.card if answer.card else (None, None)
-    card = FeedbackCard(
-        submission_token=answer.submission, batch=batch, serial=serial,
-        dealer_id=batch.dealer_id if batch else answer.dealer_id,
-        product_id=(batch.product_id if batch and batch.product_id else answer.product_id),
-        purchase_date=answer.purchase_date, recommend_score=answer.recommend_score, comments=answer.comments,
-        contact_name=answer.contact_name, mobile=answer.mobile, consent_to_contact=answer.consent,
-        status=CardStatus.NEW.value, **answer.ratings)
-    return _save_submission(card, "reference", counted)
-
-
+# Public submissions (feedback cards: crm/services/public_feedback.py) ----------------------
 @dataclass
 class TicketRequest:
     submission: str

@@ -12,11 +12,18 @@ ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 RANDOM_PART = 4
 
 
+CARD_PREFIX, COMPLAINT_PREFIX, TICKET_PREFIX = "FK", "TS", "RX"
+
+
+def random_number(prefix: str) -> str:
+    """A number such as TS261125-7K3Q, not checked against those given out (see new_number)."""
+    return f"{prefix}{today():%y%m%d}-" + "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_PART))
+
+
 def new_number(prefix: str, column) -> str:
     """A number such as TS261125-7K3Q that `column` does not hold yet."""
-    stamp = today().strftime("%y%m%d")
     while True:
-        candidate = f"{prefix}{stamp}-" + "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_PART))
+        candidate = random_number(prefix)
         with db.session.no_autoflush:  # the record being numbered may already sit in the session
             taken = db.session.scalar(select(exists().where(column == candidate)))
         if not taken:
@@ -24,12 +31,12 @@ def new_number(prefix: str, column) -> str:
 
 
 def complaint_number() -> str:
-    return new_number("TS", Complaint.number)
+    return new_number(COMPLAINT_PREFIX, Complaint.number)
 
 
 def ticket_number() -> str:
-    return new_number("RX", HotlineTicket.number)
+    return new_number(TICKET_PREFIX, HotlineTicket.number)
 
 
 def card_reference() -> str:
-    return new_number("FK", FeedbackCard.reference)
+    return new_number(CARD_PREFIX, FeedbackCard.reference)

@@ -34,15 +34,40 @@ def seconds_since_start(token: str | None) -> float | None:
 
 
 def looks_automated(honeypot: str | None, started: str | None, address: str, mobile: str | None) -> bool:
-    if honeypot:
-        return True
-    elapsed = seconds_since_start(started)
-    if elapsed is None or elapsed < MIN_FILL_SECONDS:
+    if shows_robot_signs(honeypot, started):
         return True
     per_address, per_phone = _limits()
     if per_address and throttle.minutes_until_allowed(BY_ADDRESS, address, per_address, WINDOW):
         return True
     return bool(per_phone and mobile and throttle.minutes_until_allowed(BY_PHONE, mobile, per_phone, WINDOW))
+
+
+def shows_robot_signs(honeypot: str | None, started: str | None) -> bool:
+    """The honeypot filled in, or the form sent before a person could have filled it."""
+    if honeypot:
+        return True
+    elapsed = seconds_since_start(started)
+    return elapsed is None or elapsed < MIN_FILL_SECONDS
+
+
+def limits_that_count(with_mobile: bool) -> tuple[str, ...]:
+    """Which of the limits apply to a form: "by_address", "by_phone" (when it has a number)."""
+    per_address, per_phone = _limits()
+    return ("by_address",) * bool(per_address) + ("by_phone",) * bool(per_phone and with_mobile)
+
+
+def recent_submissions(address, mobile, since) -> dict:
+    """SQL, per limit that is on (limits_that_count): how many submissions came from the
+    address and for the phone number after `since`, counted up to the limit; for checking
+    them in one statement with everything else a form needs."""
+    per_address, per_phone = _limits()
+    return {"by_address": throttle.recent(BY_ADDRESS, address, since, per_address or 1),
+            "by_phone": throttle.recent(BY_PHONE, mobile, since, per_phone or 1)}
+
+
+def over_limits(by_address: int | None, by_phone: int | None) -> bool:
+    per_address, per_phone = _limits()
+    return bool(per_address and (by_address or 0) >= per_address) or bool(per_phone and (by_phone or 0) >= per_phone)
 
 
 def submission_events(address: str, mobile: str | None) -> list[tuple[str, str]]:
