@@ -1,7 +1,8 @@
 """How values look in lists and detail pages."""
+from datetime import date
 from types import SimpleNamespace
 
-from flask_babel import format_date, format_decimal
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -33,13 +34,13 @@ def money(_view, _context, model, name):
 
 def day(_view, _context, model, name):
     value = getattr(model, name)
-    return "" if value is None else format_date(value, format="yyyy-MM-dd")
+    return "" if value is None else date.isoformat(value)  # 2026-12-06 (exports run this a million times)
 
 
 def moment(_view, _context, model, name):
     value = getattr(model, name)
-    # Stored in business time already (crm.clock): format without shifting zones.
-    return "" if value is None else value.strftime("%Y-%m-%d %H:%M")
+    # Stored in business time already (crm.clock): format without shifting zones. 2026-12-06 09:30
+    return "" if value is None else value.isoformat(" ", "minutes")
 
 
 # Formatters that read only the column they format (exports read just those columns).
