@@ -4,7 +4,7 @@ from pathlib import Path
 from flask import Flask, current_app, render_template, request
 from flask_babel import get_locale
 
-from crm import cli, database, i18n
+from crm import cli, csrf_tokens, database, i18n
 from crm.services import audit
 from crm.config import INSTANCE_DIR, check_production_secret, environment_settings
 from crm.extensions import csrf, db, limiter, login_manager, migrate
@@ -43,6 +43,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     app.before_request(_allow_large_spreadsheets)  # before CSRF reads the form
     csrf.init_app(app)
+    csrf_tokens.init_app(app)
     limiter.init_app(app)
     i18n.init_app(app)
     login_manager.init_app(app)
