@@ -105,15 +105,8 @@ def _cell(view, name, read=None):
 
 
 def _columns_read(view, names, relations) -> list[str]:
-    """The columns the cells read: only the exported ones when every formatter is one of the
-    standard ones (each reads its own column); every column when a view formats a cell from
-    others (a complaint's time left reads its deadlines and status)."""
-    every = [attribute.key for attribute in inspect(view.model).column_attrs]
-    used = [formatter for name, formatter in (view.column_formatters_export or {}).items() if name in names]
-    if any(formatter not in formatters.READS_OWN_COLUMN for formatter in used):
-        return every
-    wanted = {"id", *names, *(relations.foreign_keys[name][1] for name in names if name in relations.foreign_keys)}
-    return [key for key in every if key in wanted]
+    foreign_keys = {name: key for name, (_target, key) in relations.foreign_keys.items()}
+    return formatters.columns_read(view.model, names, view.column_formatters_export, foreign_keys)
 
 
 def rows(view, query, names):

@@ -9,6 +9,7 @@ page is a fixed prefix completed by a page number, a sort column or a row id. Th
 offers what Flask-Admin's does: search, filters, sorting, page sizes, bulk actions, export,
 row links, in the same markup and with the same URL arguments.
 """
+import re
 from dataclasses import dataclass
 from math import ceil
 from urllib.parse import quote, urlencode
@@ -187,26 +188,36 @@ def rows_html(view, records, readers, links: list[RowLink], checkbox_title: str 
     class="col-NAME">value</td>`), every value escaped unless a formatter made it Markup;
     a checkbox first for bulk actions when `checkbox_title` is given. `readers`: each
     column's CSS class and a function from a record to its value."""
-    with_checkbox = checkbox_title is not None
-    checkbox_title = escape(checkbox_title)
-    link_parts = [(escape(link.prefix), escape(link.title), escape(link.icon)) for link in links]
+    # What each row starts with (its checkbox and buttons), completed by its id.
+    row_start = "<tr>"
+    if checkbox_title is not None:
+        row_start += (f'<td><input type="checkbox" name="rowid" class="action-checkbox" value="{ID}" '
+                      f'title="{escape(checkbox_title)}" /></td>')
+    if view.column_display_actions:
+        row_start += '<td class="list-buttons-column">' + "".join(
+            f'<a class="icon" href="{escape(link.prefix)}{ID_IN_URL}" title="{escape(link.title)}">'
+            f'<span class="{escape(link.icon)}"></span></a>' for link in links) + "</td>"
     html = []
     add = html.append
     for record in records:
         key = str(view.get_pk_value(record))
-        add("<tr>")
-        if with_checkbox:
-            add(f'<td><input type="checkbox" name="rowid" class="action-checkbox" value="{escape(key)}" '
-                f'title="{checkbox_title}" /></td>')
-        if view.column_display_actions:
-            add('<td class="list-buttons-column">')
-            html.extend(f'<a class="icon" href="{prefix}{quote(key)}" title="{title}"><span class="{icon}"></span></a>'
-                        for prefix, title, icon in link_parts)
-            add("</td>")
+        add(row_start.replace(ID, _text(key)).replace(ID_IN_URL, quote(key)))
         for css, read in readers:
-            add(f'<td class="{css}">{escape(read(record))}</td>')
+            add(f'<td class="{css}">{_text(read(record))}</td>')
         add("</tr>")
     return Markup("".join(html))
+
+
+ID, ID_IN_URL = "\x00id\x00", "\x00id-in-url\x00"  # where a row's id goes in its start
+_NEEDS_ESCAPING = re.compile("[&<>\"']").search
+
+
+def _text(value) -> str:
+    """A cell's value as HTML: markupsafe.escape, without a Markup object for the plain text
+    that most cells hold (building those took a list page a tenth of its time)."""
+    if type(value) is str and not _NEEDS_ESCAPING(value):
+        return value
+    return str(escape(value))
 
 
 def page_size_links(view, links: ListLinks, page_size: int, labels: dict[int, str]) -> list[tuple[str, str, bool]]:

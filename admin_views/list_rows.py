@@ -35,12 +35,14 @@ def record_class(model, relation_keys=(), keys=None) -> type:
 class RowReader:
     """Reads a model's rows by id with the related rows of the given many-to-one relations."""
 
-    def __init__(self, model, relations):
+    def __init__(self, model, relations, keys: list[str] | None = None):
+        """`keys`: the model's columns to read (default: all of them)."""
         mapper = inspect(model)
-        self.keys = [attr.key for attr in mapper.column_attrs]
-        columns = [attr.columns[0] for attr in mapper.column_attrs]
+        attributes = [attr for attr in mapper.column_attrs if keys is None or attr.key in keys]
+        self.keys = [attr.key for attr in attributes]
+        columns = [attr.columns[0] for attr in attributes]
         source = mapper.local_table
-        self.record = record_class(model, [relation.property.key for relation in relations])
+        self.record = record_class(model, [relation.property.key for relation in relations], keys=self.keys)
         self.related = []  # (relation key, record class, its column keys: the id first)
         for relation in relations:
             prop = relation.property

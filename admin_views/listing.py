@@ -18,7 +18,7 @@ from jinja2.utils import htmlsafe_json_dumps
 from sqlalchemy import false, func, inspect
 from sqlalchemy.orm import joinedload
 
-from admin_views import list_page, list_rows
+from admin_views import formatters, list_page, list_rows
 
 from crm import page_blocks
 from crm.extensions import db
@@ -148,7 +148,11 @@ class ListPageMixin:
         records (admin_views/list_rows.py); built once per view."""
         reader = self.__dict__.get("_list_row_reader")
         if reader is None:
-            reader = self.__dict__["_list_row_reader"] = list_rows.RowReader(self.model, self._auto_joins)
+            names = [name for name, _label in self._list_columns]
+            foreign_keys = {relation.key: next(iter(relation.property.local_columns)).key
+                            for relation in self._auto_joins}
+            keys = formatters.columns_read(self.model, names, self.column_formatters, foreign_keys)
+            reader = self.__dict__["_list_row_reader"] = list_rows.RowReader(self.model, self._auto_joins, keys)
         return reader
 
     # The page: computed here, drawn by a plain template (admin_views/list_page.py) -----

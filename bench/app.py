@@ -5,7 +5,8 @@ from the environment), plus three things that exist only here, never in wsgi.py:
 
 * the anchor: a second, stock Flask-Admin (`/bench/stock/`) with plain ModelViews over the
   same customers and complaints, configured like the product's lists (columns, search,
-  filters, sort, 20 rows a page) but with nothing of the product's own code on the path;
+  filters, sort, 20 rows a page) and open to signed-in users (as in Flask-Admin's
+  Flask-Login example), with nothing else of the product's own code on the path;
 * the floor: `/bench/floor/...`, bare endpoints that run the same LIMIT 20 query with
   SQLAlchemy Core and return the rows as JSON, unrendered, and a bare feedback insert;
 * statement counting: every SQL statement a request sends is counted and returned in the
@@ -19,10 +20,11 @@ import secrets
 import threading
 import time
 
-from flask import Response, g, has_app_context, jsonify, request
+from flask import Response, g, has_app_context, jsonify, redirect, request, url_for
 from flask_admin import Admin
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.theme import Bootstrap4Theme
+from flask_login import current_user
 from sqlalchemy import event, or_, select, text
 
 from admin_views.cases import QueueFilter
@@ -40,7 +42,19 @@ app = create_app()
 
 
 # The anchor: stock Flask-Admin ----------------------------------------------------------------
-class StockCustomerView(ModelView):
+class SignedIn:
+    """As in Flask-Admin's Flask-Login example: the views are for signed-in users (an
+    archive of customers' phone numbers is not public), who are loaded for every request,
+    as the product's are. Nothing else of the product's access rules."""
+
+    def is_accessible(self):
+        return current_user.is_authenticated
+
+    def inaccessible_callback(self, name, **kwargs):
+        return redirect(url_for("auth.login", next=request.full_path))
+
+
+class StockCustomerView(SignedIn, ModelView):
     """admin_views.parties.CustomerView's list, search, filters and sort, stock."""
 
     column_list = ("name", "mobile", "city", "district", "status", "household_stage", "channel", "dealer",
@@ -55,7 +69,7 @@ class StockCustomerView(ModelView):
     can_view_details = True
 
 
-class StockComplaintView(ModelView):
+class StockComplaintView(SignedIn, ModelView):
     """admin_views.service.ComplaintView's list, stock; its one non-column filter is the
     product's queue filter (a stock Flask-Admin filter class), so that "overdue" is the same
     condition on both sides."""

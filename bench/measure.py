@@ -447,7 +447,7 @@ def details_ids(view_url: str) -> str:
 
 
 def operations(facts: dict, flt: dict, clients: dict) -> list[dict]:
-    clerk, dealer, anon = clients["clerk"], clients["dealer"], clients["anon"]
+    clerk, dealer, stock_client, anon = clients["clerk"], clients["dealer"], clients["stock"], clients["anon"]
     customers, stock = "/admin/customer/", "/bench/stock/stock_customer/"
     floor = "/bench/floor/customers"
     customer_ids, stock_ids = details_ids("/admin/customer/"), details_ids("/bench/stock/stock_customer/")
@@ -461,7 +461,7 @@ def operations(facts: dict, flt: dict, clients: dict) -> list[dict]:
         return {"name": name, "label": label, "kind": "list", "anchor_target": True, "targets": [
             Target("product", product_client, with_args(customers, **product_args),
                    big_path=with_args(customers, **product_args, page_size=big), ids_pattern=customer_ids),
-            Target("anchor", anon, with_args(stock, **anchor_args),
+            Target("anchor", stock_client, with_args(stock, **anchor_args),
                    big_path=with_args(stock, **anchor_args, page_size=big), ids_pattern=stock_ids),
             Target("floor", anon, with_args(floor, **floor_args), big_path=with_args(floor, **floor_big)),
         ]}
@@ -491,7 +491,7 @@ def operations(facts: dict, flt: dict, clients: dict) -> list[dict]:
     ops.append({"name": "customer_details", "label": "Customer details page", "kind": "page",
                 "anchor_target": False, "targets": [
                     Target("product", clerk, f"/admin/customer/details/?id={cid}"),
-                    Target("anchor", anon, f"/bench/stock/stock_customer/details/?id={cid}"),
+                    Target("anchor", stock_client, f"/bench/stock/stock_customer/details/?id={cid}"),
                     Target("floor", anon, f"/bench/floor/customer/{cid}")]})
     if flt["product_overdue"] and flt["anchor_overdue"]:
         product_path = with_args("/admin/complaint/", **{flt["product_overdue"]: "overdue"})
@@ -500,7 +500,7 @@ def operations(facts: dict, flt: dict, clients: dict) -> list[dict]:
                     "anchor_target": True, "targets": [
                         Target("product", clerk, product_path, big_path=with_args(product_path, page_size=BIG_PAGE),
                                ids_pattern=details_ids("/admin/complaint/")),
-                        Target("anchor", anon, anchor_path, big_path=with_args(anchor_path, page_size=BIG_PAGE),
+                        Target("anchor", stock_client, anchor_path, big_path=with_args(anchor_path, page_size=BIG_PAGE),
                                ids_pattern=details_ids("/bench/stock/stock_complaint/")),
                         Target("floor", anon, "/bench/floor/complaints/overdue",
                                big_path=f"/bench/floor/complaints/overdue?limit={BIG_PAGE}")]})
@@ -825,9 +825,10 @@ def run_one(kind: str, size: int, args, postgres_base: str | None) -> dict:
     try:
         server.start()
         clients = {"clerk": Client(HOST, server.port), "dealer": Client(HOST, server.port),
-                   "anon": Client(HOST, server.port)}
+                   "stock": Client(HOST, server.port), "anon": Client(HOST, server.port)}
         log_in(clients["clerk"], "clerk", args.password)
         log_in(clients["dealer"], "dealer1", args.password)
+        log_in(clients["stock"], "clerk", args.password)  # the anchor's views want a signed-in user too
         results = {}
         ops = operations(facts, flt, clients)
         if not args.no_submit:

@@ -36,4 +36,7 @@ def csrf_token() -> str:
 
 
 def init_app(app) -> None:
-    app.jinja_env.globals["csrf_token"] = csrf_token  # in place of Flask-WTF's generate_csrf
+    """In place of Flask-WTF's generate_csrf, which it gives templates both as a global and
+    from a context processor (this one runs after it)."""
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.context_processor(lambda: {"csrf_token": csrf_token})
