@@ -15,6 +15,7 @@ import math
 import os
 import platform
 import re
+import runpy
 import secrets
 import signal
 import socket
@@ -32,6 +33,7 @@ from bench.client import Client, hidden_value, log_in
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
+GUNICORN_CONFIG = ROOT / "gunicorn.conf.py"  # workers and threads as the product is served
 RESULTS_DIR = Path(os.environ.get("BENCH_RESULTS", ROOT / "bench" / "results"))
 DEFAULT_WORK_DIR = Path(os.environ.get("BENCH_DIR", "/tmp/lifelong-bench"))
 PASSWORD = "bench-pass-1"
@@ -343,8 +345,8 @@ class Server:
         env = {**os.environ, **SUBMIT_LIMIT_ENV, "DATABASE_URL": self.url, "PYTHONPATH": str(ROOT),
                "SECRET_KEY": secrets.token_hex(32), "LIFELONG_ENV": "development",
                "BENCH_STATEMENT_LOG": str(self.trace_log)}
-        command = [str(VENV_BIN / "gunicorn"), "--workers", str(self.workers), "--threads", str(self.threads),
-                   "--worker-class", "gthread", "--bind", f"{HOST}:{self.port}", "--timeout", "900",
+        command = [str(VENV_BIN / "gunicorn"), "--config", str(GUNICORN_CONFIG), "--workers", str(self.workers),
+                   "--threads", str(self.threads), "--bind", f"{HOST}:{self.port}", "--timeout", "900",
                    "--keep-alive", "75", "--graceful-timeout", "5", "--log-level", "warning",
                    "--error-logfile", str(self.error_log), "bench.app:app"]
         self.process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True,
@@ -817,7 +819,8 @@ def run_one(kind: str, size: int, args, postgres_base: str | None) -> dict:
     run["facts"]["mobile_pool_size"] = len(facts["mobile_pool"])
     run["filter_arguments"] = flt
     run["machine"] = machine(url)
-    run["server"] = {"workers": args.workers, "threads": args.threads, "worker_class": "gthread"}
+    run["server"] = {"workers": args.workers, "threads": args.threads, "worker_class": "gthread",
+                     "config": GUNICORN_CONFIG.name}
     run["method"] = {"samples": args.samples, "warmup": args.warmup, "budget_seconds": args.budget,
                      "samples_at_100_rows": args.big_samples, "submit_clients": args.clients,
                      "submit_seconds": args.seconds}
@@ -881,8 +884,9 @@ def main(argv=None) -> int:
                         help="a PostgreSQL server URL; one database per size is made on it")
     parser.add_argument("--work-dir", default=str(DEFAULT_WORK_DIR), help="SQLite files and logs")
     parser.add_argument("--results", default=str(RESULTS_DIR))
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    served = runpy.run_path(str(GUNICORN_CONFIG))  # the product's own settings, unless told otherwise
+    parser.add_argument("--workers", type=int, default=served["workers"])
+    parser.add_argument("--threads", type=int, default=served["threads"])
     parser.add_argument("--samples", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--big-samples", type=int, default=5, help="timed requests at 100 rows a page")

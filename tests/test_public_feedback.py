@@ -82,6 +82,15 @@ def test_a_reference_drawn_twice_is_drawn_again(client, started, monkeypatch):
     assert sorted(db.session.scalars(select(FeedbackCard.reference))) == sorted([taken, "FK261206-XYZW"])
 
 
+def test_a_busy_day_with_many_taken_references_still_stores_the_card(client, started, monkeypatch):
+    feedback(client, started, submission="first")
+    taken = db.session.scalar(select(FeedbackCard.reference))
+    draws = iter([taken] * 9 + ["FK261206-XYZW"])
+    monkeypatch.setattr(numbering, "random_number", lambda prefix: next(draws))
+    assert feedback(client, started, submission="second").status_code == 302
+    assert count(FeedbackCard) == 2
+
+
 def test_a_form_sent_again_after_it_was_stored_shows_the_same_reference(client, started):
     first = feedback(client, started, submission="same")
     second = feedback(client, started, submission="same")
