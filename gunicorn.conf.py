@@ -12,6 +12,15 @@ default 1) override these; so do gunicorn's own command-line options.
 """
 import os
 
-workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * len(os.sched_getaffinity(0)))
+
+def _cpus() -> int:
+    """The CPUs this process may run on (a container's share), where the system tells."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS
+        return os.cpu_count() or 1
+
+
+workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * _cpus())
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS") or 1)

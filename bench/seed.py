@@ -1274,7 +1274,8 @@ class _SQLite:
                     continue
                 if targets == {page_blocks.TABLE}:  # counted afresh after the load
                     triggers.append((name, sql))
-                    replays.extend((page_blocks.TABLE, statement) for statement in page_blocks.rebuild_statements())
+                    replays.extend((page_blocks.TABLE, statement)
+                                   for statement in page_blocks.rebuild_statements("sqlite"))
                     continue
                 replay = self._replay_statements(connection, table, sql, first_ids.get(table, 1))
                 if replay is None:
@@ -1518,7 +1519,7 @@ class _PostgreSQL:
             with self._connect() as connection:
                 connection.execute("SET maintenance_work_mem = '1GB'")
                 statements = [*search_index.postgresql_rebuild_name_gram_statements(),
-                              *page_blocks.rebuild_statements()]
+                              *page_blocks.rebuild_statements("postgresql")]
                 for statement in statements:
                     connection.execute(statement)
                 connection.commit()

@@ -90,6 +90,7 @@ def rebuild_name_characters() -> list[str]:
 
 NAME_CHARACTERS_PG = "string_to_array(lower(customer.name), NULL)"  # 0009 only; 0013 replaced it
 NAME_GRAM_TABLE = "customer_name_gram"
+NAME_GRAM_CUSTOMER_INDEX = "ix_customer_name_gram_customer_id"
 
 
 def postgresql_name_characters_statements() -> list[str]:
@@ -135,18 +136,26 @@ END $$""",
     ]
 
 
+def postgresql_name_gram_customer_index() -> str:
+    """Migration 0015: a customer's pieces found by customer, for a rename (the trigger) and
+    a delete (the foreign key's cascade), which otherwise read the whole table."""
+    return f"CREATE INDEX {NAME_GRAM_CUSTOMER_INDEX} ON {NAME_GRAM_TABLE} (customer_id)"
+
+
 def postgresql_rebuild_name_gram_statements() -> list[str]:
     """The name pieces of every customer afresh, for a load that bypassed the triggers:
-    filled without the primary key and the foreign key (checked row by row, it took twice
-    as long as the rest), which are then built in one sort and one join."""
+    filled without the keys and the index (the foreign key checked row by row took twice
+    as long as the rest), which are then built in one sort and one join each."""
     table, foreign_key = NAME_GRAM_TABLE, f"{NAME_GRAM_TABLE}_customer_id_fkey"
     return [f"TRUNCATE {table}",
+            f"DROP INDEX IF EXISTS {NAME_GRAM_CUSTOMER_INDEX}",
             f"ALTER TABLE {table} DROP CONSTRAINT {table}_pkey, DROP CONSTRAINT {foreign_key}",
             f"INSERT INTO {table}(gram, customer_id) SELECT piece, customer.id FROM customer, "
             f"{table}_pieces(customer.name) AS piece WHERE customer.name IS NOT NULL",
             f"ALTER TABLE {table} ADD PRIMARY KEY (gram, customer_id), ADD CONSTRAINT {foreign_key} "
             f"FOREIGN KEY (customer_id) REFERENCES customer(id) ON DELETE CASCADE NOT VALID",
-            f"ALTER TABLE {table} VALIDATE CONSTRAINT {foreign_key}"]
+            f"ALTER TABLE {table} VALIDATE CONSTRAINT {foreign_key}",
+            postgresql_name_gram_customer_index()]
 
 
 def postgresql_drop_name_gram_statements() -> list[str]:

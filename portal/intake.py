@@ -68,18 +68,20 @@ def feedback():
     if request.method == "GET":
         form.card.data = request.args.get("t", "")
         return _feedback_page(form, intake.card_from_token(form.card.data), 200)
-    card = intake.card_from_token(form.card.data)
     # The product and store named are checked with everything else the card needs, in one statement.
     form.product.validate_choice = form.dealer.validate_choice = False
-    if form.validate():
-        reception = public_feedback.receive(_feedback_answer(form, card), _address(), form.website.data,
-                                            form.started.data)
+    with reading_first():  # on SQLite, no write lock while the form is checked
+        card = intake.card_from_token(form.card.data)
+        answer = _feedback_answer(form, card) if form.validate() else None
+    if answer is not None:
+        reception = public_feedback.receive(answer, _address(), form.website.data, form.started.data)
         if reception.reference:
             return redirect(url_for("intake.feedback_thanks", reference=reception.reference))
         for field, unknown in ((form.product, reception.unknown_product), (form.dealer, reception.unknown_store)):
             if unknown:
                 field.errors = [*field.errors, field.gettext("Not a valid choice.")]
-    return _feedback_page(form, card, 400)  # shown again: every product and store
+    with reading_first():
+        return _feedback_page(form, card, 400)  # shown again: every product and store
 
 
 def _feedback_page(form: FeedbackForm, card, status: int):
@@ -97,7 +99,7 @@ def _feedback_answer(form: FeedbackForm, card) -> public_feedback.FeedbackAnswer
                  for name in FeedbackForm.RATINGS},
         recommend_score=int(form.recommend_score.data) if form.recommend_score.data else None,
         comments=form.comments.data or None, contact_name=form.contact_name.data or None,
-        mobile=form.mobile.data or None, consent=bool(form.consent.data), card=card)
+        mobile=form.mobile.data or None, consent=bool(form.consent.data), card=public_feedback.PrintedCard.of(card))
 
 
 @blueprint.post("/feedback/opened")

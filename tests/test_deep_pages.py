@@ -23,8 +23,14 @@ def bulk_customers(dealer, count: int, start: int = 0) -> None:
 
 
 def blocks() -> dict[int, int]:
-    rows = db.session.execute(text(f"SELECT block, rows FROM {page_blocks.TABLE}")).all()
-    return {block: rows for block, rows in rows if rows}
+    return page_blocks.counts(db.session.connection())
+
+
+@pytest.fixture
+def postgresql(app):
+    """Only PostgreSQL locks the rows it updates until the end of the transaction."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has one writer at a time")
 
 
 def counted_afresh() -> dict[int, int]:
@@ -143,3 +149,45 @@ def test_a_dealers_deep_pages_hold_only_their_rows(app, archive, other_dealer):
                                   .order_by(Customer.id.desc()).offset(1400).limit(20)).all()
     assert shown == expected
 
+
+
+def add_while_an_import_is_open(dealer) -> None:
+    """A customer added and committed while another transaction has added some and is still open."""
+    with db.engine.connect() as importing, db.engine.connect() as public_form:
+        importing.execute(insert(Customer), [{"name": f"导入{i}", "status": "actual"} for i in range(5)])
+        public_form.execute(text("SET lock_timeout = '2s'"))  # fails the test instead of waiting
+        public_form.execute(insert(Customer), [{"name": "新顾客", "status": "potential"}])
+        public_form.commit()
+        importing.commit()
+
+
+def waiting_counts() -> int:
+    return db.session.scalar(text(f"SELECT count(*) FROM {page_blocks.CHANGES}"))
+
+
+def test_a_customer_added_while_an_import_is_open_does_not_wait_for_it(app, dealer, postgresql):
+    bulk_customers(dealer, 10)
+    add_while_an_import_is_open(dealer)
+    assert waiting_counts() == 1 and blocks() == counted_afresh() and sum(blocks().values()) == 16
+
+
+def test_nor_when_the_import_opened_a_new_block(app, dealer, postgresql):
+    bulk_customers(dealer, 10)
+    db.session.execute(text(f"ALTER SEQUENCE customer_id_seq RESTART WITH {5 * BLOCK}"))
+    db.session.commit()
+    add_while_an_import_is_open(dealer)
+    assert blocks() == counted_afresh() and blocks()[5] == 6
+
+
+def test_without_contention_counts_go_straight_into_the_blocks(app, archive, postgresql):
+    assert waiting_counts() == 0 and blocks() == counted_afresh()
+
+
+def test_a_reader_folds_the_waiting_counts_into_the_blocks(app, archive, postgresql, monkeypatch):
+    add_while_an_import_is_open(archive)
+    before = page_blocks.locate(db.session.connection(), 1500, 20)
+    db.session.commit()
+    monkeypatch.setattr(page_blocks, "FOLD_AFTER", 0)
+    assert page_blocks.locate(db.session.connection(), 1500, 20) == before
+    db.session.commit()
+    assert waiting_counts() == 0 and blocks() == counted_afresh()

@@ -4,13 +4,14 @@ and audit entry the ORM path gives other records."""
 import time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from crm.extensions import db
-from crm.models import AuditEntry, Customer, FeedbackCard
-from crm.services import numbering, spam
+from crm.models import AuditEntry, Customer, FeedbackCard, Product
+from crm.services import numbering, public_feedback, spam
 from tests.conftest import recorded_statements
-from tests.test_portal import count, feedback
+from tests.test_portal import batch, count, feedback, token_for  # noqa: F401 (batch: a fixture)
 
 
 @pytest.fixture
@@ -89,6 +90,31 @@ def test_a_busy_day_with_many_taken_references_still_stores_the_card(client, sta
     monkeypatch.setattr(numbering, "random_number", lambda prefix: next(draws))
     assert feedback(client, started, submission="second").status_code == 302
     assert count(FeedbackCard) == 2
+
+
+def test_a_product_withdrawn_while_the_card_was_stored_is_checked_again(client, started, product, monkeypatch):
+    store = public_feedback._store
+
+    def withdrawn_meanwhile(*args, **kwargs):
+        monkeypatch.setattr(public_feedback, "_store", store)
+        with db.engine.begin() as other_request:
+            other_request.execute(update(Product).where(Product.id == product.id).values(active=False))
+        raise IntegrityError("INSERT INTO feedback_card", {}, Exception("FOREIGN KEY constraint failed"))
+
+    monkeypatch.setattr(public_feedback, "_store", withdrawn_meanwhile)
+    response = feedback(client, started, product=str(product.id))
+    assert response.status_code == 400 and "Not a valid choice" in response.get_data(as_text=True)
+    assert count(FeedbackCard) == 0
+
+
+def test_a_card_from_a_qr_code_takes_the_write_lock_only_to_store_it(app, client, started, batch):
+    with recorded_statements(db.engine) as statements:
+        assert feedback(client, started, card=token_for(app, batch, 2)).status_code == 302
+    after_lock = statements[statements.index("BEGIN IMMEDIATE") + 1:] if "BEGIN IMMEDIATE" in statements else []
+    if db.engine.dialect.name == "sqlite":
+        assert statements.count("BEGIN IMMEDIATE") == 1
+        assert after_lock[0].lstrip().startswith("INSERT INTO feedback_card")
+    assert db.session.scalar(select(FeedbackCard.batch_id)) == batch.id
 
 
 def test_a_form_sent_again_after_it_was_stored_shows_the_same_reference(client, started):

@@ -40,7 +40,25 @@ class FeedbackAnswer:
     contact_name: str | None
     mobile: str | None
     consent: bool
-    card: tuple | None  # (CardBatch, serial) when the form came from a printed card's QR code
+    card: "PrintedCard | None"  # when the form came from a printed card's QR code
+
+
+@dataclass(frozen=True)
+class PrintedCard:
+    """What the card's batch says, as plain values: read while checking the form, it must
+    not be loaded again once the write lock is held."""
+    batch_id: int
+    dealer_id: int
+    product_id: int | None
+    serial: int
+
+    @classmethod
+    def of(cls, card: tuple | None) -> "PrintedCard | None":
+        """From intake.card_from_token's (CardBatch, serial)."""
+        if card is None:
+            return None
+        batch, serial = card
+        return cls(batch.id, batch.dealer_id, batch.product_id, serial)
 
 
 @dataclass(frozen=True)
@@ -86,17 +104,17 @@ def _facts(answer: FeedbackAnswer, address: str, moment: datetime):
 
 def receive(answer: FeedbackAnswer, address: str, honeypot: str | None, started: str | None) -> Reception:
     """Check and store one submitted card; a form sent again returns the first card's reference."""
-    moment = now()
-    with reading_first():
-        facts = _facts(answer, address, moment)
-    if answer.product_id is not None and facts.product is None:
-        return Reception(unknown_product=True)
-    if answer.dealer_id is not None and facts.dealer is None:
-        return Reception(unknown_store=True)
-    if spam.shows_robot_signs(honeypot, started) or spam.over_limits(getattr(facts, "by_address", None),
-                                                                      getattr(facts, "by_phone", None)):
-        return Reception(numbering.random_number(numbering.CARD_PREFIX))  # looks accepted, stored nowhere
     for _attempt in range(ATTEMPTS):
+        moment = now()
+        with reading_first():
+            facts = _facts(answer, address, moment)
+        if answer.product_id is not None and facts.product is None:
+            return Reception(unknown_product=True)
+        if answer.dealer_id is not None and facts.dealer is None:
+            return Reception(unknown_store=True)
+        if spam.shows_robot_signs(honeypot, started) or spam.over_limits(getattr(facts, "by_address", None),
+                                                                          getattr(facts, "by_phone", None)):
+            return Reception(numbering.random_number(numbering.CARD_PREFIX))  # looks accepted, stored nowhere
         try:
             return Reception(_store(answer, facts, address, numbering.random_number(numbering.CARD_PREFIX), moment))
         except IntegrityError:
@@ -106,16 +124,17 @@ def receive(answer: FeedbackAnswer, address: str, honeypot: str | None, started:
             db.session.rollback()
             if existing:  # the same form was stored before, or at the same moment by another request
                 return Reception(existing)
-            # else the reference drawn was taken: draw another
+            # Else the reference drawn was taken, or what the checks read changed since (a
+            # product or store withdrawn, a customer merged away): check again, draw again.
     raise RuntimeError("no free card reference after several attempts")
 
 
 def _store(answer: FeedbackAnswer, facts, address: str, reference: str, moment: datetime) -> str:
-    batch, serial = answer.card if answer.card else (None, None)
+    card = answer.card
     entries = []
     with write_transaction():
         customer_id, customer_dealer_id = facts.customer_id, facts.customer_dealer_id
-        card_dealer_id = batch.dealer_id if batch else answer.dealer_id
+        card_dealer_id = card.dealer_id if card else answer.dealer_id
         if answer.mobile and customer_id is None:
             customer = records.customer_for_phone(answer.mobile, answer.contact_name, AcquisitionChannel.WEB.value,
                                                   card_dealer_id, consent=answer.consent)
@@ -126,8 +145,9 @@ def _store(answer: FeedbackAnswer, facts, address: str, reference: str, moment: 
         values = {
             "reference": reference, "submission_token": answer.submission, "customer_id": customer_id,
             "dealer_id": card_dealer_id if card_dealer_id is not None else customer_dealer_id,
-            "product_id": (batch.product_id if batch and batch.product_id else answer.product_id),
-            "batch_id": batch.id if batch else None, "serial": serial, "purchase_date": answer.purchase_date,
+            "product_id": (card.product_id if card and card.product_id else answer.product_id),
+            "batch_id": card.batch_id if card else None, "serial": card.serial if card else None,
+            "purchase_date": answer.purchase_date,
             **answer.ratings, "recommend_score": answer.recommend_score, "comments": answer.comments,
             "contact_name": answer.contact_name, "mobile": answer.mobile, "consent_to_contact": answer.consent,
             "consent_at": moment if answer.consent else None, "status": CardStatus.NEW.value,
