@@ -122,7 +122,8 @@ def sqlite_statements() -> list[str]:
 def postgresql_statements() -> list[str]:
     """Migration 0012: statement-level triggers with transition tables (an import or COPY
     of many customers updates each block once, not once per row) that count into the
-    blocks; 0015 makes them append to CHANGES. TRUNCATE empties the blocks too."""
+    blocks; 0015 has them count there only when that waits for nobody. TRUNCATE empties
+    the blocks too."""
     return [
         f"CREATE TABLE {TABLE} (block bigint PRIMARY KEY, rows bigint NOT NULL)",
         *_postgresql_functions(into_blocks=True),
@@ -137,7 +138,7 @@ def postgresql_statements() -> list[str]:
 
 
 def postgresql_change_statements() -> list[str]:
-    """Migration 0015: the triggers append their counts to CHANGES instead."""
+    """Migration 0015: the triggers count through customer_block_count, which waits for nobody."""
     return [f"CREATE TABLE {CHANGES} (block bigint NOT NULL, rows bigint NOT NULL)",
             *_postgresql_functions(into_blocks=False)]
 
