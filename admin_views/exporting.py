@@ -51,10 +51,9 @@ class _Relations:
         target, key = self.foreign_keys[name]
         if len(known) > CACHE_LIMIT:
             known.clear()
-        missing = {getattr(row, key) for row in rows} - known.keys() - {None}
-        if missing:
-            primary_key = inspect(target).primary_key[0]
-            known.update((item.id, str(item)) for item in db.session.query(target).filter(primary_key.in_(missing)))
+        loaded = _load(target, {getattr(row, key) for row in rows} - known.keys())
+        if loaded:
+            known.update((item.id, str(item)) for item in loaded)
             db.session.expunge_all()
 
     def preload(self, names, records) -> None:
@@ -65,10 +64,16 @@ class _Relations:
             if len(known) > CACHE_LIMIT:
                 known.clear()
                 db.session.expunge_all()
-            missing = {record.__dict__[key] for record in records} - known.keys() - {None}
-            if missing:
-                primary_key = inspect(target).primary_key[0]
-                known.update((item.id, item) for item in db.session.query(target).filter(primary_key.in_(missing)))
+            known.update((item.id, item) for item in _load(target, {record.__dict__[key] for record in records}
+                                                           - known.keys()))
+
+
+def _load(target, ids: set) -> list:
+    """The `target` records with these ids (None left out), in one query."""
+    ids.discard(None)
+    if not ids:
+        return []
+    return db.session.query(target).filter(inspect(target).primary_key[0].in_(ids)).all()
 
 
 def _plain_column(model, name) -> bool:
@@ -120,7 +125,7 @@ def rows(view, query, names):
     # Through the connection, not the ORM session: rows stay plain tuples (about a third
     # faster), and stream_results keeps a PostgreSQL cursor on the server.
     result = db.session.connection().execution_options(stream_results=True, max_row_buffer=CHUNK).execute(plain)
-    if _reads_own_columns(view, names):
+    if formatters.reads_own_columns(view.column_formatters_export, names):
         yield from _rows_read_directly(view, names, relations, result)
         return
     record_class = type("ExportRecord", (_Record,), {"_relations": relations})
@@ -135,11 +140,6 @@ def rows(view, query, names):
         relations.preload(shown_relations, records)
         for record in records:
             yield [cell(record) for cell in cells]
-
-
-def _reads_own_columns(view, names) -> bool:
-    used = [formatter for name, formatter in (view.column_formatters_export or {}).items() if name in names]
-    return all(formatter in formatters.READS_OWN_COLUMN for formatter in used)
 
 
 def _rows_read_directly(view, names, relations, result):

@@ -3,9 +3,9 @@ from datetime import date
 from types import SimpleNamespace
 
 from flask_babel import format_decimal
-from sqlalchemy import inspect as sqlalchemy_inspect
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import inspect as sqlalchemy_inspect
 
 from crm.models.choices import (
     AcquisitionChannel,
@@ -48,17 +48,23 @@ def moment(_view, _context, model, name):
 READS_OWN_COLUMN = (day, moment, phone, money)
 
 
+def reads_own_columns(column_formatters: dict | None, names) -> bool:
+    """Whether the cells of these columns each read only their own column."""
+    return all(formatter in READS_OWN_COLUMN for name, formatter in (column_formatters or {}).items()
+               if name in names)
+
+
 def columns_read(model, names, column_formatters: dict, foreign_keys: dict) -> list[str]:
     """The columns of `model` that cells of these columns read: only those columns (and the
     foreign keys of the relations among them) when every formatter is one of the standard
-    ones (each reads its own column); every column when a view formats a cell from others
-    (a complaint's time left reads its deadlines and status). `foreign_keys`: relation
-    name -> its foreign key column."""
-    every = [attribute.key for attribute in sqlalchemy_inspect(model).column_attrs]
-    used = [formatter for name, formatter in (column_formatters or {}).items() if name in names]
-    if any(formatter not in READS_OWN_COLUMN for formatter in used):
+    ones (reads_own_columns); every column when a view formats a cell from others (a
+    complaint's time left reads its deadlines and status). `foreign_keys`: relation name ->
+    its foreign key column."""
+    mapper = sqlalchemy_inspect(model)
+    every = [attribute.key for attribute in mapper.column_attrs]
+    if not reads_own_columns(column_formatters, names):
         return every
-    key = sqlalchemy_inspect(model).get_property_by_column(sqlalchemy_inspect(model).primary_key[0]).key
+    key = mapper.get_property_by_column(mapper.primary_key[0]).key
     wanted = {key, *names, *(foreign_keys[name] for name in names if name in foreign_keys)}
     return [column for column in every if column in wanted]
 

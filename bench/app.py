@@ -18,7 +18,6 @@ import json
 import os
 import secrets
 import threading
-import time
 from contextvars import ContextVar
 
 from flask import Response, jsonify, redirect, request, url_for

@@ -126,7 +126,7 @@ def postgresql_statements() -> list[str]:
     the blocks too."""
     return [
         f"CREATE TABLE {TABLE} (block bigint PRIMARY KEY, rows bigint NOT NULL)",
-        *_postgresql_functions(into_blocks=True),
+        *_functions_counting_into_blocks(),
         f"CREATE TRIGGER {TABLE}_insert AFTER INSERT ON {SOURCE} REFERENCING NEW TABLE AS added "
         f"FOR EACH STATEMENT EXECUTE FUNCTION {TABLE}_added()",
         f"CREATE TRIGGER {TABLE}_delete AFTER DELETE ON {SOURCE} REFERENCING OLD TABLE AS removed "
@@ -140,25 +140,27 @@ def postgresql_statements() -> list[str]:
 def postgresql_change_statements() -> list[str]:
     """Migration 0015: the triggers count through customer_block_count, which waits for nobody."""
     return [f"CREATE TABLE {CHANGES} (block bigint NOT NULL, rows bigint NOT NULL)",
-            *_postgresql_functions(into_blocks=False)]
+            *_functions_counting_without_waiting()]
 
 
 def postgresql_drop_change_statements() -> list[str]:
     """Migration 0015 undone: the waiting counts folded in, the triggers count into the blocks."""
-    return [*_postgresql_functions(into_blocks=True), _FOLD.text, f"DROP TABLE {CHANGES}",
+    return [*_functions_counting_into_blocks(), _FOLD.text, f"DROP TABLE {CHANGES}",
             f"DROP FUNCTION {TABLE}_count(bigint, bigint)"]
 
 
-def _postgresql_functions(into_blocks: bool) -> list[str]:
-    if into_blocks:  # 0012
-        added = (f"INSERT INTO {TABLE}(block, rows) SELECT id / {BLOCK_SIZE}, count(*) FROM added GROUP BY 1\n"
-                 f"  ON CONFLICT (block) DO UPDATE SET rows = {TABLE}.rows + excluded.rows;")
-        removed = (f"UPDATE {TABLE} SET rows = {TABLE}.rows - gone.rows\n"
-                   f"  FROM (SELECT id / {BLOCK_SIZE} AS block, count(*) AS rows FROM removed GROUP BY 1) AS gone\n"
-                   f"  WHERE {TABLE}.block = gone.block;")
-        emptied = f"DELETE FROM {TABLE};"
-        return [_function(name, body) for name, body in (("added", added), ("removed", removed),
-                                                          ("emptied", emptied))]
+def _functions_counting_into_blocks() -> list[str]:
+    """0012's trigger functions."""
+    added = (f"INSERT INTO {TABLE}(block, rows) SELECT id / {BLOCK_SIZE}, count(*) FROM added GROUP BY 1\n"
+             f"  ON CONFLICT (block) DO UPDATE SET rows = {TABLE}.rows + excluded.rows;")
+    removed = (f"UPDATE {TABLE} SET rows = {TABLE}.rows - gone.rows\n"
+               f"  FROM (SELECT id / {BLOCK_SIZE} AS block, count(*) AS rows FROM removed GROUP BY 1) AS gone\n"
+               f"  WHERE {TABLE}.block = gone.block;")
+    return [_function("added", added), _function("removed", removed), _function("emptied", f"DELETE FROM {TABLE};")]
+
+
+def _functions_counting_without_waiting() -> list[str]:
+    """0015's trigger functions."""
     return [_function("count", _COUNT_WITHOUT_WAITING, arguments="block bigint, counted bigint", returns="void"),
             _function("added", _per_block("added", "count(*)")),
             _function("removed", _per_block("removed", "-count(*)")),

@@ -104,6 +104,8 @@ def _facts(answer: FeedbackAnswer, address: str, moment: datetime):
 
 def receive(answer: FeedbackAnswer, address: str, honeypot: str | None, started: str | None) -> Reception:
     """Check and store one submitted card; a form sent again returns the first card's reference."""
+    if spam.shows_robot_signs(honeypot, started):
+        return Reception(numbering.random_number(numbering.CARD_PREFIX))  # looks accepted, stored nowhere
     for _attempt in range(ATTEMPTS):
         moment = now()
         with reading_first():
@@ -112,9 +114,8 @@ def receive(answer: FeedbackAnswer, address: str, honeypot: str | None, started:
             return Reception(unknown_product=True)
         if answer.dealer_id is not None and facts.dealer is None:
             return Reception(unknown_store=True)
-        if spam.shows_robot_signs(honeypot, started) or spam.over_limits(getattr(facts, "by_address", None),
-                                                                          getattr(facts, "by_phone", None)):
-            return Reception(numbering.random_number(numbering.CARD_PREFIX))  # looks accepted, stored nowhere
+        if spam.over_limits(getattr(facts, "by_address", None), getattr(facts, "by_phone", None)):
+            return Reception(numbering.random_number(numbering.CARD_PREFIX))  # as a robot's: stored nowhere
         try:
             return Reception(_store(answer, facts, address, numbering.random_number(numbering.CARD_PREFIX), moment))
         except IntegrityError:
