@@ -52,6 +52,11 @@ from crm import page_blocks, search_index
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SEED = 20261125
 CHUNK = 50_000  # customers generated and inserted at a time, with their related rows
+# The first open complaints made are overdue until there are this many (a few fall due
+# later than planned): the overdue queue then shows a full first page at every size (at
+# 10,000 customers, 7 % of the open ones is two cases), so that its times at 10,000 and
+# 1,000,000 customers compare the same page.
+MIN_OVERDUE_COMPLAINTS = 30
 CUSTOMERS_PER_DEALER = 500
 MIN_DEALERS = 20
 DAY = 86_400
@@ -600,6 +605,7 @@ class _Generator:
         tickets of the customer rows `customers` (customers `first` onwards), from their
         own random stream; their ids continue from the previous chunk's."""
         self.rng = random.Random(f"{SEED}-related-{first}")
+        self.overdue_to_place = MIN_OVERDUE_COMPLAINTS if first == 0 else 0
         r = self.rng.random
         ids = self.ids
         context = self.context
@@ -685,7 +691,8 @@ class _Generator:
     def _dt(self, t: int) -> str:
         return self.date_sp[t // DAY] + self.hms[t % DAY]
 
-    def _case(self, status: str, severity: str, earliest_t: int, responsible: int | None) -> dict:
+    def _case(self, status: str, severity: str, earliest_t: int, responsible: int | None,
+              overdue_wanted: bool = False) -> dict:
         """Received time, lifecycle stamps, deadlines and timeline of one complaint or ticket.
         Closed and resolved cases spread over the last year; open ones are recent, and about
         7% of them are overdue (those waiting for a first response were escalated)."""
@@ -695,7 +702,7 @@ class _Generator:
         lo = max(earliest_t, year_ago)
         clerk = self.context.users.get("clerk")
         open_case = status not in ("closed", "resolved")
-        overdue = open_case and r() < 0.07
+        overdue = open_case and (r() < 0.07 or overdue_wanted)
         for attempt in range(3):
             if not open_case:
                 hi = now_t - 10 * DAY if lo < now_t - 10 * DAY else now_t
@@ -763,7 +770,7 @@ class _Generator:
             "assigned_to_id": assignee, "satisfaction": satisfaction, "close_reason": close_reason,
             "resolution": resolution if t["resolved"] is not None else None,
             "updated_at": dt(max(n[3] for n in notes)) if notes else dt(received),
-            "notes": notes,
+            "notes": notes, "overdue": open_case and overdue,
         }
 
     def _timeline(self, status: str, severity: str, received: int) -> dict:
@@ -814,7 +821,9 @@ class _Generator:
         category = self.category_pool[int(r() * 1000)]
         severity = self.severity_pool[int(r() * 1000)]
         status = self.complaint_status_pool[int(r() * 1000)]
-        case = self._case(status, severity, earliest, self.context.user_dealers.get(dealer_id))
+        case = self._case(status, severity, earliest, self.context.user_dealers.get(dealer_id),
+                          overdue_wanted=self.overdue_to_place > 0)
+        self.overdue_to_place -= case["overdue"]
         complaint_id = self.ids["complaint"]
         self.ids["complaint"] = complaint_id + 1
         texts = self.data.COMPLAINT_TEXTS[category]
