@@ -1458,6 +1458,17 @@ class _PostgreSQL:
             "ORDER BY pg_relation_size(x.indrelid) DESC, i.relname",
             (list(LOADED_TABLES),)).fetchall()
 
+    def _index_statistics(self, connection) -> list[str]:
+        """The statements that give the secondary indexes' columns back the statistics
+        targets the migrations set (a dropped index loses them)."""
+        return [f"ALTER INDEX {index} ALTER COLUMN {number} SET STATISTICS {target}"
+                for index, number, target in connection.execute(
+                    "SELECT quote_ident(i.relname), a.attnum, a.attstattarget "
+                    "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
+                    "JOIN pg_namespace n ON n.oid = t.relnamespace JOIN pg_attribute a ON a.attrelid = i.oid "
+                    "WHERE n.nspname = current_schema() AND t.relname = ANY(%s) AND a.attstattarget > 0",
+                    (list(LOADED_TABLES),)).fetchall()]
+
     def _truncate_for_freeze(self, connection, say) -> bool:
         """COPY FREEZE needs the table emptied in the same transaction. Only when every table
         that TRUNCATE ... CASCADE reaches is already empty."""
@@ -1498,6 +1509,7 @@ class _PostgreSQL:
             connection.execute("SET synchronous_commit = off")
             with timer.phase("drop indexes") as phase:
                 indexes = self._secondary_indexes(connection)
+                statistics = self._index_statistics(connection)
                 foreign_keys = self._foreign_keys(connection)
                 for table, name, _definition in foreign_keys:
                     connection.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
@@ -1527,7 +1539,7 @@ class _PostgreSQL:
         with timer.phase("rebuild search and blocks") as phase:
             with self._connect() as connection:
                 connection.execute("SET maintenance_work_mem = '1GB'")
-                statements = [*search_index.postgresql_rebuild_name_gram_statements(),
+                statements = [*statistics, *search_index.postgresql_rebuild_name_gram_statements(),
                               *page_blocks.rebuild_statements("postgresql")]
                 for statement in statements:
                     connection.execute(statement)

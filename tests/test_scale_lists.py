@@ -20,6 +20,7 @@ from sqlalchemy import func, select, text
 
 from admin_views import listing
 from admin_views.dealer_filters import CodeEquals, CodeStartsWith, NameContains, NameEquals
+from crm import search_index
 from crm.clock import now
 from crm.extensions import db
 from crm.models import AuditEntry, Complaint, Customer, Order, Snapshot
@@ -206,6 +207,15 @@ def test_on_postgresql_a_part_search_tells_the_planner_what_checking_a_row_costs
     assert db.session.scalar(text("SHOW cpu_operator_cost")) == "0.05"
     db.session.commit()
     assert db.session.scalar(text("SHOW cpu_operator_cost")) == "0.0025"
+
+
+def test_on_postgresql_the_search_text_is_sampled_finely_enough_to_price_a_rare_part(app):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's planner only")
+    target = db.session.scalar(text(
+        "SELECT a.attstattarget FROM pg_attribute a JOIN pg_class i ON i.oid = a.attrelid "
+        "WHERE i.relname = :index AND a.attnum = 1"), {"index": search_index.TRGM_INDEX})
+    assert target == 1000
 
 
 def test_every_word_must_match(clerk_client, people):
