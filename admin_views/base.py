@@ -345,22 +345,24 @@ class BackOfficeModelView(listing.ListPageMixin, ModelView):
                  "required value.")
 
     # Export and history ---------------------------------------------------------------
-    def _export_data(self):
-        """The rows of the list as the user sees it (scope, search, filters, sort), as a
-        stream: a million rows must not be loaded at once. The count is exact only up to
-        what a spreadsheet holds (it decides whether XLSX is possible)."""
+    def _export_queries(self):
+        """The list's query as the user sees it (scope, search, filters, sort) and its count query."""
         args = self._get_list_extra_args()
         sort = self._get_column_by_idx(args.sort)
-        query, count_query = self._list_queries(sort[0] if sort else None, args.sort_desc, args.search,
-                                                args.filters)
-        count = listing.capped_count(db.session, count_query, spreadsheets.XLSX_MAX_ROWS)
-        return int(count), query
+        return self._list_queries(sort[0] if sort else None, args.sort_desc, args.search, args.filters)
+
+    def _export_count(self) -> int:
+        """How many rows an export would have, exact only up to what a spreadsheet holds
+        (it decides whether XLSX is possible)."""
+        _query, count_query = self._export_queries()
+        return int(listing.capped_count(db.session, count_query, spreadsheets.XLSX_MAX_ROWS))
 
     def _export_rows(self):
-        """Runs while the response streams. The query is built here, in the streaming
-        context's own session: a query made in the view would keep the view's session, and
-        its connection, open after the request has ended."""
-        _count, query = self._export_data()
+        """The rows of the list as a stream (a million rows must not be loaded at once); runs
+        while the response streams. The query is built here, in the streaming context's own
+        session: a query made in the view would keep the view's session, and its connection,
+        open after the request has ended. Nothing is counted: a CSV has no size limit."""
+        query, _count_query = self._export_queries()
         return exporting.rows(self, query, [name for name, _title in self._export_columns])
 
     def _export_csv(self, return_url):
@@ -369,8 +371,8 @@ class BackOfficeModelView(listing.ListPageMixin, ModelView):
                            self.get_export_name("csv"))
 
     def _export_tablib(self, export_type, return_url):
-        count, _rows = self._export_data()
-        if count is not None and count >= spreadsheets.XLSX_MAX_ROWS:
+        count = self._export_count()
+        if count >= spreadsheets.XLSX_MAX_ROWS:
             flash(_("%(n)s rows are more than a spreadsheet holds; export them as CSV or narrow the list with "
                     "filters.", n=f"{count:,}"), "error")
             return redirect(return_url)

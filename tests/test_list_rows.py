@@ -94,7 +94,7 @@ def test_every_export_writes_what_flask_admin_would_for_each_record(app, demo_ar
         with app.test_request_context(f"/admin/{view.endpoint}/export/csv/"):
             login_user(admin)
             names = [name for name, _title in view._export_columns]
-            _count, query = view._export_data()
+            query, _count_query = view._export_queries()
             exported = list(exporting.rows(view, query, names))
             key = inspect(view.model).primary_key[0]
             objects = db.session.scalars(query.with_entities(view.model).statement).all()
