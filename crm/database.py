@@ -44,7 +44,7 @@ def reading_first():
     token = _reading_only.set(True)
     try:
         yield
-        if is_sqlite(db.engine):
+        if db.session().in_transaction() and is_sqlite(db.engine):
             db.session.commit()  # nothing to write: just ends the read transaction
     finally:
         _reading_only.reset(token)
