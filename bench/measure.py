@@ -42,6 +42,7 @@ PORT_RANGE = (58000, 58999)
 PAGE_2000 = 1999  # Flask-Admin counts pages from 0
 BIG_PAGE = 100
 MIN_SAMPLES = 5
+EXPORT_RUNS = 3
 PURCHASE_DATE = "2025-06-01"
 # Every benchmark client comes from 127.0.0.1: no per-address limit (0), as behind a proxy
 # that hides the addresses; the per-phone limit stays on (high, so that the 2,000 mobiles
@@ -749,6 +750,17 @@ def throughput(kind: str, facts: dict, host: str, port: int, clients: int, secon
             "load_generator_cpu_share": round(cpu / wall, 2) if wall else None}
 
 
+def median_export(server: Server, clerk: Client, customers: int, warm_up_search: str) -> dict:
+    """The export run EXPORT_RUNS times: the run with the median rate, with every run's rate
+    and the largest memory growth. One export of 10,000 rows lasts 0.2 s, and five in a row
+    on this machine gave 73k, 51k, 49k, 37k and 74k rows/s: one run decides nothing."""
+    runs = sorted((export(server, clerk, customers, warm_up_search) for _ in range(EXPORT_RUNS)),
+                  key=lambda run: run["rows_per_second"] or 0)
+    growth = [run["memory_growth_mb"] for run in runs if run["memory_growth_mb"] is not None]
+    return {**runs[len(runs) // 2], "runs_rows_per_second": [run["rows_per_second"] for run in runs],
+            "memory_growth_mb": max(growth) if growth else None}
+
+
 def export(server: Server, clerk: Client, customers: int, warm_up_search: str) -> dict:
     """Stream the CSV export of every customer (lines counted, nothing kept) and measure the
     serving worker's peak memory growth: VmHWM is reset through /proc/<pid>/clear_refs.
@@ -872,7 +884,7 @@ def run_one(kind: str, size: int, args, postgres_base: str | None) -> dict:
         run["operations"] = results
         if not args.no_export:
             log(f"{kind} {size:,}: export of every customer")
-            run["export"] = export(server, clients["clerk"], facts["customers"], facts["whole_mobile"])
+            run["export"] = median_export(server, clients["clerk"], facts["customers"], facts["whole_mobile"])
             log(f"   {run['export']['rows']:,} rows, {run['export']['rows_per_second']} rows/s, "
                 f"+{run['export']['memory_growth_mb']} MB")
         if not args.no_submit:
