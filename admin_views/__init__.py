@@ -20,6 +20,7 @@ from admin_views.reports import ReportsView
 from admin_views.sales import OrderView
 from admin_views.service import ComplaintView, VisitView
 from admin_views.users import UserView
+from crm import security_headers
 from crm.extensions import db
 from crm.models import (AuditEntry, CardBatch, Complaint, Customer, Dealer, FeedbackCard, HotlineTicket, Order,
                         OrderImport, Product, User, Visit)
@@ -40,6 +41,7 @@ def init_app(app: Flask) -> Admin:
         url="/admin",
         theme=Bootstrap4Theme(base_template="admin/lifelong_base.html", fluid=True),
         index_view=DashboardView(name=_l("Dashboard"), url="/admin"),
+        csp_nonce_generator=security_headers.csp_nonce,
     )
     customers = _l("Customers")
     service = _l("Service")

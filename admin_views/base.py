@@ -169,6 +169,8 @@ class BackOfficeModelView(listing.ListPageMixin, ModelView):
     form_excluded_columns = ("created_at", "updated_at")
     details_template = "admin/lifelong_details.html"
     list_template = "admin/lifelong_list.html"
+    create_template = "admin/lifelong_create.html"
+    edit_template = "admin/lifelong_edit.html"
     export_types = ["csv", "xlsx"]
 
     def __init__(self, model, session, **kwargs):

@@ -4,7 +4,7 @@ from pathlib import Path
 from flask import Flask, current_app, render_template, request
 from flask_babel import get_locale
 
-from crm import cli, csrf_tokens, database, i18n
+from crm import cli, csrf_tokens, database, i18n, security_headers
 from crm.services import audit
 from crm.config import INSTANCE_DIR, check_production_secret, environment_settings
 from crm.extensions import csrf, db, limiter, login_manager, migrate
@@ -45,6 +45,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     csrf_tokens.init_app(app)
     limiter.init_app(app)
+    security_headers.init_app(app)
     i18n.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
