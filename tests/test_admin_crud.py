@@ -211,3 +211,15 @@ def test_a_record_is_deleted_from_its_details_page_not_from_a_button_on_each_lis
 def test_who_may_not_delete_gets_no_delete_form_on_the_details_page(dealer_client, customer):
     details = dealer_client.get(f"/admin/customer/details/?id={customer.id}").get_data(as_text=True)
     assert "/admin/customer/delete/" not in details
+
+
+def test_selected_customers_are_deleted_from_the_bulk_menu(admin_client, dealer):
+    keep, drop = Customer(name="留下", dealer=dealer), Customer(name="删除", dealer=dealer)
+    db.session.add_all([keep, drop])
+    db.session.commit()
+    drop_id = drop.id
+    response = admin_client.post("/admin/customer/action/", data={"action": "delete", "rowid": str(drop_id),
+                                                                  "url": "/admin/customer/"}, follow_redirects=True)
+    assert "alert-danger" not in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Customer, drop_id) is None and db.session.get(Customer, keep.id) is not None

@@ -47,6 +47,7 @@ def test_selected_records_are_deleted_from_the_bulk_menu_after_confirming(live_s
     desktop_page.get_by_role("button", name="选中的").click()
     desktop_page.once("dialog", lambda dialog: dialog.accept())
     desktop_page.locator("a[data-action=delete]").click()
-    desktop_page.wait_for_selector(".alert-success")
+    desktop_page.wait_for_selector(".alert")
+    assert desktop_page.locator(".alert-success").count() == 1, desktop_page.locator(".alert").all_inner_texts()
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Customer)) == 1
