@@ -91,14 +91,21 @@ def field_set(names, header):
     return rules.FieldSet([OptionalField(name) for name in names], header)
 
 
-def find_in_scope(query, model, raw_id):
-    """The row of `query` with this id, or None; an id that is not a number matches nothing
-    (PostgreSQL refuses to compare an integer column with text)."""
+def record_key(raw_id) -> int | None:
+    """The key a submitted id names, or None when it is not a number (PostgreSQL refuses to
+    compare an integer column with text) or is beyond any stored id and what the databases
+    accept."""
     try:
         key = int(raw_id)
     except (TypeError, ValueError):
         return None
-    if not -(2**63) <= key < 2**63:  # beyond any stored id, and beyond what the databases accept
+    return key if -(2**63) <= key < 2**63 else None
+
+
+def find_in_scope(query, model, raw_id):
+    """The row of `query` with this id, or None; an id that is not a number matches nothing."""
+    key = record_key(raw_id)
+    if key is None:
         return None
     return query.filter(sa_inspect(model).primary_key[0] == key).first()
 
@@ -327,17 +334,13 @@ class BackOfficeModelView(listing.ListPageMixin, ModelView):
     @action("delete", admin_lazy_gettext("Delete"),
             admin_lazy_gettext("Are you sure you want to delete selected records?"))
     def action_delete(self, ids) -> None:
-        """Flask-Admin's bulk delete, with two differences: the ids are compared as the key's
-        own type (PostgreSQL has no `integer = varchar`, and SQLAlchemy binds the form's text
-        ids as text), and a failure shows only handle_view_exception's message, where
+        """Flask-Admin's bulk delete, with two differences: the ids are read as keys
+        (record_key; SQLAlchemy bound the form's text ids as text, and PostgreSQL has no
+        `integer = varchar`), and a failure shows only handle_view_exception's message, where
         Flask-Admin added one with the database's own error text."""
-        key = sa_inspect(self.model).primary_key[0]
-        try:
-            keys = [key.type.python_type(value) for value in ids]
-        except (TypeError, ValueError):
-            abort(400)
-        deleted = sum(bool(self.delete_model(record))
-                      for record in self.get_query().filter(key.in_(keys)).all())
+        keys = [key for key in map(record_key, ids) if key is not None]
+        records = self.get_query().filter(sa_inspect(self.model).primary_key[0].in_(keys)).all() if keys else []
+        deleted = sum(bool(self.delete_model(record)) for record in records)
         if deleted:
             flash(admin_ngettext("Record was successfully deleted.",
                                  "%(count)s records were successfully deleted.", deleted, count=deleted), "success")

@@ -770,7 +770,7 @@ class _Generator:
             "assigned_to_id": assignee, "satisfaction": satisfaction, "close_reason": close_reason,
             "resolution": resolution if t["resolved"] is not None else None,
             "updated_at": dt(max(n[3] for n in notes)) if notes else dt(received),
-            "notes": notes, "overdue": open_case and overdue,
+            "notes": notes, "overdue": overdue,
         }
 
     def _timeline(self, status: str, severity: str, received: int) -> dict:
