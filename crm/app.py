@@ -1,4 +1,5 @@
 """The application factory: configuration -> extensions -> portal -> back office -> CLI."""
+import secrets
 from pathlib import Path
 
 from flask import Flask, current_app, render_template, request
@@ -84,9 +85,22 @@ def register_error_pages(app: Flask) -> None:
 
 
 def _error_page(code: int):
-    def handler(_error):
+    def handler(error):
+        reference = None
         if code == 500:
             db.session.rollback()
-        return render_template("portal/error.html", code=code), code
+            reference = _log_failure(error)
+        return render_template("portal/error.html", code=code, reference=reference), code
 
     return handler
+
+
+def _log_failure(error) -> str:
+    """Log an unexpected failure under a short reference that the error page shows: the
+    user quotes it to support, who find the traceback in the log; the browser gets none
+    of it (no traceback, SQL or setting)."""
+    reference = secrets.token_hex(4).upper()
+    original = getattr(error, "original_exception", None) or error
+    current_app.logger.error("Failure %s on %s %s", reference, request.method, request.path,
+                             exc_info=(type(original), original, original.__traceback__))
+    return reference
