@@ -12,7 +12,7 @@ AUDIT_LABELS = {
 
 
 def _changes(_view, _context, model, _name):
-    return "; ".join(f"{field}: {before} → {after}" for field, (before, after) in (model.changes or {}).items())
+    return "; ".join(f"{field}: {before} → {after}" for field, (before, after) in model.shown_changes().items())
 
 
 class AuditView(BackOfficeModelView):

@@ -20,14 +20,15 @@ from flask_login import current_user
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.utils import secure_filename
 
-from admin_views import exporting, formatters, listing
+from admin_views import edit_conflicts, exporting, formatters, listing
 from admin_views.labels import FIELD_LABELS
 from crm import access
 from crm.extensions import db
 from crm.models import AuditEntry, Dealer
-from crm.services import records, spreadsheets
+from crm.services import records, spreadsheets, versions
 from crm.services.errors import ServiceError
 
 DATE_FIELDS = ("joined_on", "ordered_on", "delivered_on", "installed_on", "birthday",
@@ -328,6 +329,18 @@ class BackOfficeModelView(listing.ListPageMixin, ModelView):
         return valid
 
     # Saving -------------------------------------------------------------------------
+    def get_edit_form(self):
+        form_class = super().get_edit_form()
+        if not versions.is_versioned(self.model):
+            return form_class
+        self.form_edit_rules = edit_conflicts.edit_rules_with_version(self.form_edit_rules or self.form_rules)
+        return edit_conflicts.with_version(form_class)
+
+    def update_model(self, form, model) -> bool:
+        if edit_conflicts.carries_version(form) and edit_conflicts.refuse_stale_save(form, model):
+            return False
+        return super().update_model(form, model)
+
     def on_model_change(self, form, model, is_created):
         records.prepare(model, owner_dealer_id=access.dealer_for_new_records(signed_in_user()))
 
@@ -349,6 +362,9 @@ class BackOfficeModelView(listing.ListPageMixin, ModelView):
         """Say what went wrong in the user's language, never the database's own text."""
         if isinstance(exc, ServiceError):
             flash(str(exc.message), "error")
+        elif isinstance(exc, StaleDataError):
+            flash(_("Someone saved this record at the same moment. Nothing of yours has been saved yet: save "
+                    "again to see what they changed."), "error")
         elif isinstance(exc, IntegrityError):
             log.info("Refused by the database: %s", exc.orig)
             flash(self._integrity_message(exc), "error")

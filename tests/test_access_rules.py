@@ -118,7 +118,8 @@ def test_buttons_for_forbidden_actions_are_not_shown(dealer_client, two_shops):
 
 def test_clerk_changes_only_the_contact_fields_of_a_dealer(clerk_client, dealer):
     response = clerk_client.post(f"/admin/dealer/edit/?id={dealer.id}", data={
-        "code": "HACKED", "name": "改名", "contact_person": "新联系人", "phone": "020-12345678", "address": "新地址"})
+        "code": "HACKED", "name": "改名", "contact_person": "新联系人", "phone": "020-12345678", "address": "新地址",
+        "version": dealer.version})
     assert response.status_code == 302
     db.session.refresh(dealer)
     assert (dealer.code, dealer.name) == ("GD-FS-001", "佛山顺德旗舰店")

@@ -75,7 +75,7 @@ def test_edit_changes_a_record(admin_client, valid_forms, endpoint):
     admin_client.post(f"/admin/{endpoint}/new/", data=form)
     record = latest(model)
     changed_field, new_value = _change_for(endpoint)
-    response = admin_client.post(f"/admin/{endpoint}/edit/?id={record.id}", data={**form, changed_field: new_value})
+    response = admin_client.post(f"/admin/{endpoint}/edit/?id={record.id}", data={**form, changed_field: new_value, "version": getattr(record, "version", "")})
     assert response.status_code == 302, form_errors(response)
     db.session.refresh(record)
     assert str(getattr(record, changed_field)) == new_value
@@ -122,7 +122,7 @@ def test_withdrawn_consent_clears_its_time(admin_client, valid_forms):
     admin_client.post("/admin/customer/new/", data=form)
     record = latest(Customer)
     without_consent = {k: v for k, v in form.items() if k != "consent_to_contact"}
-    admin_client.post(f"/admin/customer/edit/?id={record.id}", data=without_consent)
+    admin_client.post(f"/admin/customer/edit/?id={record.id}", data={**without_consent, "version": record.version})
     db.session.refresh(record)
     assert record.consent_to_contact is False and record.consent_at is None
 
@@ -194,7 +194,7 @@ def test_clearing_an_orders_dealer_gives_it_the_customers_dealer_again(admin_cli
     admin_client.post("/admin/order/new/", data=form)
     order = latest(Order)
     assert order.dealer_id == other_dealer.id
-    admin_client.post(f"/admin/order/edit/?id={order.id}", data={**form, "dealer": ""})
+    admin_client.post(f"/admin/order/edit/?id={order.id}", data={**form, "dealer": "", "version": order.version})
     db.session.refresh(order)
     assert order.dealer_id == dealer.id
 

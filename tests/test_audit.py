@@ -32,7 +32,8 @@ def test_a_back_office_create_records_who_when_where_and_the_values(clerk_client
 
 def test_an_update_records_each_changed_field_before_and_after(clerk_client, customer):
     clerk_client.post(f"/admin/customer/edit/?id={customer.id}", data={
-        "name": "张伟", "gender": "male", "status": "lost", "mobile": "13812345678", "city": "广州市"})
+        "name": "张伟", "gender": "male", "status": "lost", "mobile": "13812345678", "city": "广州市",
+        "version": customer.version})
     [entry] = entries("customer", "update")
     assert entry.changes["status"] == ["actual", "lost"]
     assert entry.changes["city"] == ["佛山市", "广州市"]
@@ -95,7 +96,7 @@ def test_admins_browse_and_filter_the_trail(admin_client, clerk_client, dealer):
 
 def test_a_records_details_page_shows_its_own_history(admin_client, clerk_client, customer):
     clerk_client.post(f"/admin/customer/edit/?id={customer.id}", data={
-        "name": "张伟", "gender": "male", "status": "lost", "mobile": "13812345678"})
+        "name": "张伟", "gender": "male", "status": "lost", "mobile": "13812345678", "version": customer.version})
     page = admin_client.get(f"/admin/customer/details/?id={customer.id}",
                             headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert "变更记录" in page and "clerk" in page and "lost" in page

@@ -134,7 +134,8 @@ def test_severity_changes_move_the_deadlines(clerk_client, complaint):
     before = complaint.first_response_due_at
     clerk_client.post(f"/admin/complaint/edit/?id={complaint.id}", data={
         "customer": str(complaint.customer_id), "channel": "hotline", "category": "delivery", "severity": "critical",
-        "description": "送货延误", "received_at": complaint.received_at.strftime("%Y-%m-%d %H:%M:%S")})
+        "description": "送货延误", "received_at": complaint.received_at.strftime("%Y-%m-%d %H:%M:%S"),
+        "version": complaint.version})
     db.session.refresh(complaint)
     assert complaint.severity == "critical" and complaint.first_response_due_at < before
 

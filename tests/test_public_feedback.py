@@ -45,7 +45,8 @@ def test_consent_on_the_card_is_passed_to_the_customer_and_audited(client, start
     assert customer.consent_to_contact and customer.consent_at == card.consent_at == card.submitted_at
     update, = entries("customer", "update")
     assert update.record_id == customer.id
-    assert update.changes == {"consent_to_contact": [False, True], "consent_at": [None, card.consent_at.isoformat()]}
+    assert update.changes == {"consent_to_contact": [False, True], "consent_at": [None, card.consent_at.isoformat()],
+                              "version": [1, 2]}
     assert update.record_label == str(customer)
 
 
@@ -146,3 +147,15 @@ def test_a_blocked_form_looks_accepted_and_stores_nothing(client, app, started, 
     response = feedback(client, started, submission="two", mobile="13812345678", consent="y")
     assert response.status_code == 302 and "/feedback/thanks/FK" in response.location
     assert count(FeedbackCard) == 1 and db.session.scalar(select(func.count()).select_from(Customer)) == 1
+
+
+def test_consent_from_a_card_is_not_undone_by_a_customer_form_opened_before(client, started, customer, clerk_client):
+    """The card writes the customer without the ORM; it raises the version all the same, so
+    a clerk's form opened before the card arrived cannot silently withdraw the consent."""
+    opened = {"name": customer.name, "gender": customer.gender, "status": customer.status, "mobile": "13812345678",
+              "version": str(customer.version)}
+    feedback(client, started, mobile="13812345678", consent="y")
+    response = clerk_client.post(f"/admin/customer/edit/?id={customer.id}", data=opened)
+    assert response.status_code == 200
+    db.session.refresh(customer)
+    assert customer.consent_to_contact

@@ -81,7 +81,7 @@ def test_missing_required_value_is_in_chinese_for_chinese_users(admin_client, cu
 def test_bad_edit_leaves_the_stored_record_unchanged(admin_client, customer):
     response = admin_client.post(f"/admin/customer/edit/?id={customer.id}",
                                  data={"name": "新名字", "status": "actual", "gender": "male",
-                                       "mobile": "999"}, headers=EN)
+                                       "mobile": "999", "version": customer.version}, headers=EN)
     assert response.status_code == 200
     db.session.refresh(customer)
     assert customer.name == "张伟"

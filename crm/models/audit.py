@@ -24,5 +24,9 @@ class AuditEntry(db.Model):
     record_label: Mapped[str | None] = mapped_column(String(120))
     changes: Mapped[dict] = mapped_column(JSON, default=dict)
 
+    def shown_changes(self) -> dict:
+        """The changes a person reads: without the version number every save raises."""
+        return {field: values for field, values in (self.changes or {}).items() if field != "version"}
+
     def __str__(self) -> str:
         return f"{self.action} {self.record_type} #{self.record_id}"

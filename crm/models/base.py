@@ -15,6 +15,19 @@ def code_column(default: str | None = None, *, nullable: bool = False, index: bo
     return mapped_column(String(CODE_LENGTH), default=default, nullable=nullable, index=index)
 
 
+class VersionedMixin:
+    """A number every save raises by one. SQLAlchemy saves with `WHERE version = <the
+    version read>`, and the edit forms carry the version they showed: a save made from an
+    older version is refused instead of silently undoing what someone saved in between
+    (crm.services.records.changes_since says what that was)."""
+
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default=text("1"))
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict:
+        return {"version_id_col": cls.version}
+
+
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now, nullable=False, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=now, onupdate=now, nullable=False)

@@ -3,11 +3,11 @@ from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm.extensions import db
-from crm.models.base import TimestampMixin, code_column
+from crm.models.base import TimestampMixin, VersionedMixin, code_column
 from crm.models.choices import ProductCategory
 
 
-class Product(TimestampMixin, db.Model):
+class Product(VersionedMixin, TimestampMixin, db.Model):
     __tablename__ = "product"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,7 +7,7 @@ from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Tex
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from crm.extensions import db
-from crm.models.base import CaseMixin, TimestampMixin, code_column
+from crm.models.base import CaseMixin, TimestampMixin, VersionedMixin, code_column
 from crm.models.catalog import Product
 from crm.models.choices import CardStatus, TicketChannel, TicketStatus
 from crm.models.parties import Customer, Dealer
@@ -46,7 +46,7 @@ class CardOpening(db.Model):
     at: Mapped[datetime] = mapped_column(DateTime)
 
 
-class FeedbackCard(TimestampMixin, db.Model):
+class FeedbackCard(VersionedMixin, TimestampMixin, db.Model):
     __tablename__ = "feedback_card"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -82,7 +82,7 @@ class FeedbackCard(TimestampMixin, db.Model):
         return self.reference or ""
 
 
-class HotlineTicket(CaseMixin, TimestampMixin, db.Model):
+class HotlineTicket(CaseMixin, VersionedMixin, TimestampMixin, db.Model):
     __tablename__ = "hotline_ticket"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,12 +8,12 @@ from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, Nume
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.extensions import db
-from crm.models.base import TimestampMixin, code_column
+from crm.models.base import TimestampMixin, VersionedMixin, code_column
 from crm.models.choices import CustomerStatus, DealerLevel, Gender
 from crm.phones import display_phone
 
 
-class Dealer(TimestampMixin, db.Model):
+class Dealer(VersionedMixin, TimestampMixin, db.Model):
     __tablename__ = "dealer"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -38,7 +38,7 @@ class Dealer(TimestampMixin, db.Model):
         return f"{self.code} {self.name}"
 
 
-class Customer(TimestampMixin, db.Model):
+class Customer(VersionedMixin, TimestampMixin, db.Model):
     __tablename__ = "customer"
     # The search index (FTS5 / pg_trgm) lives in crm.search_index and the migrations.
     __table_args__ = (Index("ix_customer_dealer_newest", "dealer_id", "id"),)

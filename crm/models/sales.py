@@ -8,12 +8,12 @@ from sqlalchemy import Date, ForeignKey, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.extensions import db
-from crm.models.base import TimestampMixin
+from crm.models.base import TimestampMixin, VersionedMixin
 from crm.models.catalog import Product
 from crm.models.parties import Customer, Dealer
 
 
-class Order(TimestampMixin, db.Model):
+class Order(VersionedMixin, TimestampMixin, db.Model):
     __tablename__ = "orders"  # ORDER is an SQL keyword
 
     id: Mapped[int] = mapped_column(primary_key=True)

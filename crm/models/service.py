@@ -7,7 +7,7 @@ from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Tex
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.extensions import db
-from crm.models.base import CaseMixin, TimestampMixin, code_column
+from crm.models.base import CaseMixin, TimestampMixin, VersionedMixin, code_column
 from crm.models.catalog import Product
 from crm.models.choices import ComplaintChannel, ComplaintStatus, Severity
 from crm.models.parties import Customer, Dealer
@@ -15,7 +15,7 @@ from crm.models.sales import Order
 from crm.models.users import User
 
 
-class Visit(TimestampMixin, db.Model):
+class Visit(VersionedMixin, TimestampMixin, db.Model):
     __tablename__ = "visit"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -39,7 +39,7 @@ class Visit(TimestampMixin, db.Model):
         return f"{self.happened_at:%Y-%m-%d} {self.customer.name if self.customer else ''}".strip()
 
 
-class Complaint(CaseMixin, TimestampMixin, db.Model):
+class Complaint(CaseMixin, VersionedMixin, TimestampMixin, db.Model):
     __tablename__ = "complaint"
 
     id: Mapped[int] = mapped_column(primary_key=True)

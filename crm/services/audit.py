@@ -50,7 +50,7 @@ def _actor() -> tuple[int | None, str, str | None]:
     return None, f"command: {command or 'unknown'} ({getpass.getuser()})", None
 
 
-def _plain(value):
+def plain(value):
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -63,7 +63,7 @@ def _columns(record):
 
 
 def _shown(key: str, value):
-    return SECRET_MARK if key in SECRET_FIELDS and value is not None else _plain(value)
+    return SECRET_MARK if key in SECRET_FIELDS and value is not None else plain(value)
 
 
 def _created(record) -> dict:
@@ -97,7 +97,20 @@ def _updated(record) -> dict:
         after = history.added[0] if history.added else None
         if before != after:
             changes[prop.key] = [_shown(prop.key, before), _shown(prop.key, after)]
+    if changes:
+        changes.update(_version_step(record))
     return changes
+
+
+def _version_step(record) -> dict:
+    """The version the save made (the mapper raises it without attribute history): edit
+    conflicts find what was saved after the version a form showed by it
+    (crm.services.versions)."""
+    version_column = inspect(record).mapper.version_id_col
+    if version_column is None:
+        return {}
+    saved = inspect(record).dict.get(version_column.key)
+    return {version_column.key: [saved - 1, saved]} if saved else {}
 
 
 def _record_id(record) -> int | None:

@@ -298,7 +298,7 @@ def _mark_actual(batch: OrderImport, customer_ids: set[int]) -> None:
             Customer.id.in_(part), Customer.status == CustomerStatus.POTENTIAL.value)).all()
         if potential:
             db.session.execute(update(Customer).where(Customer.id.in_(potential))
-                               .values(status=CustomerStatus.ACTUAL.value, updated_at=now()))
+                               .values(status=CustomerStatus.ACTUAL.value, updated_at=now(), version=Customer.version + 1))
             db.session.execute(update(ImportRow).where(ImportRow.import_id == batch.id,
                                                        ImportRow.customer_id.in_(potential))
                                .values(upgraded_customer=True))
@@ -347,7 +347,8 @@ def undo(batch: OrderImport, user) -> tuple[int, int, int]:
         upgraded = select(ImportRow.customer_id).where(ImportRow.import_id == batch.id,
                                                        ImportRow.upgraded_customer.is_(True))
         db.session.execute(update(Customer).where(Customer.id.in_(upgraded), ~exists().where(
-            Order.customer_id == Customer.id)).values(status=CustomerStatus.POTENTIAL.value, updated_at=now()))
+            Order.customer_id == Customer.id)).values(status=CustomerStatus.POTENTIAL.value, updated_at=now(),
+                                                   version=Customer.version + 1))
         batch.status, batch.undone_at = ImportStatus.UNDONE.value, now()
         label = f"undo import #{batch.id} {batch.filename}"
         db.session.execute(insert(AuditEntry), [

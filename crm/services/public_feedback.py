@@ -168,10 +168,12 @@ _INSERT_CARD = insert(FeedbackCard.__table__).returning(FeedbackCard.__table__.c
 
 def _give_consent(customer_id: int, name: str | None, mobile: str, moment: datetime) -> dict:
     """The customer agreed on the card to be contacted: so they have (records.prepare_customer's rule)."""
-    db.session.execute(update(Customer.__table__).where(Customer.__table__.c.id == customer_id)
-                       .values(consent_to_contact=True, consent_at=moment, updated_at=moment))
+    table = Customer.__table__
+    version = db.session.execute(update(table).where(table.c.id == customer_id)
+                                 .values(consent_to_contact=True, consent_at=moment, updated_at=moment,
+                                         version=table.c.version + 1).returning(table.c.version)).scalar_one()
     return audit.entry(AuditAction.UPDATE, Customer.__tablename__, customer_id, str(Customer(name=name, mobile=mobile)),
                        {"consent_to_contact": audit.changed(False, True, "consent_to_contact"),
-                        "consent_at": audit.changed(None, moment, "consent_at")})
+                        "consent_at": audit.changed(None, moment, "consent_at"), "version": [version - 1, version]})
 
 

@@ -4,7 +4,7 @@ from sqlalchemy import select
 from crm.extensions import db
 from crm.models import Customer
 from tests.conftest import PASSWORD, make_user
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import serious_violations, sign_in
 
 
 def test_clerk_signs_in_and_sees_the_dashboard(live_server, phone_page, app, customer):
@@ -164,3 +164,29 @@ def test_a_dealer_uploads_an_order_list_sees_the_preview_and_imports_it(live_ser
     page.wait_for_url("**/admin/order_import/details/**")
     db.session.rollback()
     assert db.session.scalars(select(Order.order_number)).all() == ["SO-E2E-1"]
+
+
+def test_a_clerk_whose_save_comes_second_sees_what_changed_and_applies_theirs_by_saving_again(
+        live_server, browser, desktop_page, app, customer):
+    make_user("wang", "clerk")
+    make_user("li", "clerk")
+    first, second = desktop_page, browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN").new_page()
+    edit_page = f"{live_server}/admin/customer/edit/?id={customer.id}"
+    for page, name in ((first, "wang"), (second, "li")):
+        sign_in(page, live_server, name)
+        page.goto(edit_page)
+    first.get_by_label("城市").fill("广州市")
+    first.get_by_role("button", name="保存", exact=True).click()
+    first.wait_for_url(f"{live_server}/admin/customer/")
+    second.get_by_label("详细地址").fill("天河路1号")
+    second.get_by_role("button", name="保存", exact=True).click()
+    assert "wang" in second.locator(".alert-danger").inner_text()
+    assert second.get_by_label("城市").input_value() == "广州市"  # theirs, shown
+    assert second.get_by_label("详细地址").input_value() == "天河路1号"  # mine, kept
+    assert serious_violations(second) == []
+    second.get_by_role("button", name="保存", exact=True).click()
+    second.wait_for_url(f"{live_server}/admin/customer/")
+    db.session.rollback()
+    stored = db.session.get(Customer, customer.id)
+    assert (stored.city, stored.address) == ("广州市", "天河路1号")
+    second.context.close()
