@@ -1,5 +1,6 @@
-"""Command-line tools: `flask --app wsgi seed demo`, `flask --app wsgi users create`."""
+"""Command-line tools: `flask --app wsgi seed demo`, `users create`, `sla sweep`, `backup`, `restore`."""
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -8,6 +9,7 @@ from flask_babel import gettext as _
 
 from crm.models.choices import Role
 from crm.services import audit, lifecycle
+from crm.services import backup as backup_service
 from crm.services import users as user_service
 from crm.services.errors import ServiceError
 
@@ -70,7 +72,46 @@ def _read_password() -> str:
     return click.prompt(_("Password"), hide_input=True, confirmation_prompt=True)
 
 
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+def backup_command(path: str) -> None:
+    """Write a consistent copy of the database to PATH while it is in use (SQLite's online backup; pg_dump)."""
+    try:
+        made = backup_service.backup(path)
+    except ServiceError as error:
+        raise click.ClickException(str(error.message)) from error
+    click.echo(_("Backup written to %(path)s (schema version %(version)s, %(size)s).", path=made.path,
+                 version=made.schema_version, size=_megabytes(made.size_bytes)))
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore_command(path: str, yes: bool) -> None:
+    """Replace everything in the database with the backup at PATH, after checking the backup."""
+    try:
+        version = backup_service.schema_version_in(Path(path).expanduser().resolve())
+    except (ServiceError, OSError) as error:
+        raise click.ClickException(str(getattr(error, "message", error))) from error
+    if not yes:
+        click.confirm(_("Replace everything in the database with this backup (schema version %(version)s)?",
+                        version=version), abort=True)
+    try:
+        restored = backup_service.restore(path)
+    except ServiceError as error:
+        raise click.ClickException(str(error.message)) from error
+    click.echo(_("Restored %(path)s (schema version %(version)s); the database is at schema version "
+                 "%(current)s.", path=restored.path, version=restored.schema_version,
+                 current=backup_service.current_schema_version()))
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB"
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
     app.cli.add_command(seed_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(sla_cli)
