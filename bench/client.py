@@ -40,6 +40,7 @@ class Client:
     host: str
     port: int
     timeout: float = 900
+    resend_on_closed: bool = True  # send again once when the server had closed a kept-alive connection
     cookies: dict = field(default_factory=dict)
     _connection: http.client.HTTPConnection | None = None
     sent_at: float = 0.0  # when the request being answered was sent (for `consume`)
@@ -96,7 +97,7 @@ class Client:
                 content = consume(response) if consume else response.read()
             except RETRYABLE:
                 self.close()
-                if attempt == 1 and reused:
+                if attempt == 1 and reused and self.resend_on_closed:
                     continue
                 raise
             except Exception:

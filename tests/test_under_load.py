@@ -1,0 +1,173 @@
+"""Nothing lost under load or in a crash. The product runs under gunicorn with several
+worker processes on 127.0.0.1; client processes send feedback cards and hotline tickets
+while two clerks save the same customer, and the database is then compared with what
+every user was told. In the crash test a worker is killed (-9) in the middle of it.
+
+Figures (attempts, stored, refused, lost) are printed; run with -s to see them."""
+import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import func, select, text
+from werkzeug.security import generate_password_hash
+
+from crm.app import create_app
+from crm.config import TEST_SETTINGS
+from crm.extensions import db
+from crm.models import AuditEntry, Customer, FeedbackCard, HotlineTicket, User
+from tests import load_clients
+from tests.conftest import PASSWORD, reset_postgres_database
+
+
+@pytest.fixture
+def load_database(database_url, tmp_path):
+    """A database of the test's own with two clerks and the customer they both edit."""
+    if database_url.startswith("postgresql"):
+        url = database_url.rsplit("/", 1)[0] + "/lifelong_load_test"
+        reset_postgres_database(url)
+    else:
+        url = f"sqlite:///{tmp_path / 'load.db'}"
+    app = create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade()
+        for name in ("wang", "li"):
+            db.session.add(User(username=name, role="clerk", password_hash=generate_password_hash(PASSWORD)))
+        db.session.add(Customer(name="并发客户", mobile="+8613800138000", gender="unspecified", status="potential"))
+        db.session.commit()
+        yield app, url
+        db.session.remove()
+        db.engine.dispose()
+
+
+def run_clients(jobs) -> list[load_clients.Attempt]:
+    """Each job (function, arguments) in a process of its own, all at once."""
+    with ProcessPoolExecutor(max_workers=len(jobs), mp_context=get_context("spawn")) as pool:
+        futures = [pool.submit(function, *arguments) for function, arguments in jobs]
+        return [attempt for future in futures for attempt in future.result()]
+
+
+def held(model, key_column, marker_column, marker: str) -> dict[str, int]:
+    """The records the load wrote, by the key users were given: how many rows each key has."""
+    db.session.remove()
+    rows = db.session.execute(select(key_column, func.count()).where(marker_column.like(f"{marker}%"))
+                              .group_by(key_column)).all()
+    return dict(rows)
+
+
+def without_trail(model) -> int:
+    """Records of the load without their audit entry, or entries whose record is missing:
+    a record and its entry are written in one transaction, so either means a partial write."""
+    entries = select(AuditEntry.record_id).where(AuditEntry.record_type == model.__tablename__,
+                                                 AuditEntry.action == "create")
+    missing_entry = db.session.scalar(select(func.count()).select_from(model).where(model.id.not_in(entries)))
+    missing_record = db.session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.record_type == model.__tablename__, AuditEntry.action == "create",
+        AuditEntry.record_id.not_in(select(model.id))))
+    return missing_entry + missing_record
+
+
+def stored(model) -> int:
+    db.session.remove()
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def wait_until_stored(model, count: int, seconds: float = 60) -> None:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if stored(model) >= count:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"fewer than {count} {model.__tablename__} rows after {seconds} s")
+
+
+def integrity_problems() -> list:
+    """SQLite's integrity and foreign-key checks; on PostgreSQL, amcheck over every index."""
+    with db.engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            checked = connection.exec_driver_sql("PRAGMA integrity_check").scalars().all()
+            return ([] if checked == ["ok"] else checked) + connection.exec_driver_sql(
+                "PRAGMA foreign_key_check").all()
+        connection.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS amcheck")
+        indexes = connection.execute(text(
+            "SELECT c.oid::regclass::text FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "JOIN pg_am a ON a.oid = c.relam JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE a.amname = 'btree' AND n.nspname = 'public'")).scalars().all()
+        for index in indexes:
+            connection.execute(text("SELECT bt_index_check(CAST(:index AS regclass), true)"), {"index": index})
+        connection.commit()
+        return []
+
+
+def figures(name: str, attempts, stored_rows: int) -> dict:
+    counts = {outcome: sum(a.outcome == outcome for a in attempts) for outcome in ("stored", "refused", "failed")}
+    acknowledged = {a.key for a in attempts if a.outcome == "stored" and a.kind != "edit"}
+    print(f"\n{name}: attempts {len(attempts)}, told stored {counts['stored']}, refused {counts['refused']}, "
+          f"failed {counts['failed']}, rows stored {stored_rows}")
+    return {**counts, "acknowledged": acknowledged}
+
+
+def test_many_processes_at_once_lose_nothing_and_never_show_a_locked_database(load_database, tmp_path):
+    app, url = load_database
+    marker = "并发测试"
+    with app.app_context():
+        customer_id = db.session.scalar(select(Customer.id))
+    with load_clients.Served(url, workers=3, log_path=tmp_path / "gunicorn.log") as served:
+        attempts = run_clients(
+            [(load_clients.send_cards, (served.port, 30, marker))] * 4
+            + [(load_clients.send_tickets, (served.port, 20, marker))] * 2
+            + [(load_clients.edit_customer, (served.port, name, PASSWORD, customer_id, 15)) for name in ("wang", "li")])
+
+    with app.app_context():
+        cards = held(FeedbackCard, FeedbackCard.reference, FeedbackCard.comments, marker)
+        tickets = held(HotlineTicket, HotlineTicket.number, HotlineTicket.description, marker)
+        customer = db.session.get(Customer, customer_id)
+        saved_edits = db.session.scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.record_type == "customer", AuditEntry.action == "update"))
+        card_figures = figures("cards", [a for a in attempts if a.kind == "card"], len(cards))
+        ticket_figures = figures("tickets", [a for a in attempts if a.kind == "ticket"], len(tickets))
+        edits = [a for a in attempts if a.kind == "edit"]
+        edit_figures = figures("clerk edits", edits, saved_edits)
+
+        assert [a for a in attempts if a.outcome == "failed" or a.locked_message] == []
+        assert card_figures["stored"] == 120 and ticket_figures["stored"] == 40
+        assert set(cards) == card_figures["acknowledged"] and set(cards.values()) == {1}  # each once, none lost
+        assert set(tickets) == ticket_figures["acknowledged"] and set(tickets.values()) == {1}
+        assert edit_figures["stored"] + edit_figures["refused"] == 30
+        assert customer.version == 1 + edit_figures["stored"] == 1 + saved_edits  # no save overwrote another
+
+
+def test_workers_killed_mid_load_leave_no_partial_record_and_loses_no_acknowledged_one(load_database, tmp_path):
+    app, url = load_database
+    marker = "崩溃测试"
+    with load_clients.Served(url, workers=3, log_path=tmp_path / "gunicorn.log") as served:
+        with ProcessPoolExecutor(max_workers=6, mp_context=get_context("spawn")) as pool:
+            stop = tmp_path / "stop"
+            futures = [pool.submit(load_clients.send_cards, served.port, 0, marker, str(stop)) for _ in range(4)]
+            futures += [pool.submit(load_clients.send_tickets, served.port, 0, marker, str(stop)) for _ in range(2)]
+            with app.app_context():
+                wait_until_stored(FeedbackCard, 30)  # the clients have filled in their forms and are sending
+                killed = served.kill_workers()
+                wait_until_stored(FeedbackCard, stored(FeedbackCard) + 30)  # sending again, to new workers
+                killed += served.kill_workers(1)
+                wait_until_stored(FeedbackCard, stored(FeedbackCard) + 30)
+            stop.touch()
+            attempts = [attempt for future in futures for attempt in future.result()]
+        assert load_clients.Client("127.0.0.1", served.port, timeout=10).get("/healthz").status == 200
+        assert not set(killed) & set(served.worker_pids())  # the killed workers were replaced
+
+    with app.app_context():
+        cards = held(FeedbackCard, FeedbackCard.reference, FeedbackCard.comments, marker)
+        tickets = held(HotlineTicket, HotlineTicket.number, HotlineTicket.description, marker)
+        card_figures = figures("cards (workers killed)", [a for a in attempts if a.kind == "card"], len(cards))
+        ticket_figures = figures("tickets (workers killed)", [a for a in attempts if a.kind == "ticket"],
+                                 len(tickets))
+
+        assert card_figures["stored"] > 0 and ticket_figures["stored"] > 0
+        assert card_figures["failed"] + ticket_figures["failed"] > 0  # the kills did cut requests short
+        assert [a for a in attempts if a.outcome == "failed" and a.detail[:1].isdigit()] == []  # no 5xx page
+        assert card_figures["acknowledged"] <= set(cards) and set(cards.values()) == {1}  # nothing told stored is lost
+        assert ticket_figures["acknowledged"] <= set(tickets) and set(tickets.values()) == {1}
+        assert without_trail(FeedbackCard) == 0 and without_trail(HotlineTicket) == 0
+        assert integrity_problems() == []
