@@ -218,6 +218,8 @@ class BackOfficeModelView(listing.ListPageMixin, ModelView):
                 by_name[name] = formatters.phone
         if hasattr(model, "amount"):
             by_name["amount"] = formatters.money
+        if "customer" in sa_inspect(model).relationships:
+            by_name["customer"] = formatters.customer  # its number masked as in the customer list
         return by_name
 
     # Access -------------------------------------------------------------------------

@@ -3,10 +3,14 @@ plain tuples rather than ORM objects (a streamed cursor), related records come f
 small cache filled a chunk at a time, and translated labels are looked up once per export
 instead of once per cell. The values are those of Flask-Admin's `get_export_value`: the
 view's export formatters, its choices and its type formatters (the CSV and XLSX writers
-then make every cell safe from formulas)."""
+then make every cell safe from formulas). An export is the list taken away, so people's
+phone numbers are masked in it exactly as in the list (formatters.phone, formatters.customer;
+crm.access.sees_full_numbers_in_lists): a spreadsheet of a dealership's customers with
+their numbers in full is what a leaving salesperson would take."""
 from datetime import date, datetime
 from decimal import Decimal
 from operator import itemgetter
+from types import SimpleNamespace
 
 from sqlalchemy import inspect
 
@@ -46,14 +50,14 @@ class _Relations:
             known[target_id] = db.session.get(target, target_id)
         return known[target_id]
 
-    def preload_labels(self, name, rows, known: dict) -> None:
-        """The names (str) of the `name` records these rows refer to, into `known`."""
+    def preload_labels(self, name, rows, known: dict, label=str) -> None:
+        """The names (`label`, by default str) of the `name` records these rows refer to, into `known`."""
         target, key = self.foreign_keys[name]
         if len(known) > CACHE_LIMIT:
             known.clear()
         loaded = _load(target, {getattr(row, key) for row in rows} - known.keys())
         if loaded:
-            known.update((item.id, str(item)) for item in loaded)
+            known.update((item.id, label(item)) for item in loaded)
             db.session.expunge_all()
 
     def preload(self, names, records) -> None:
@@ -147,15 +151,26 @@ def _rows_read_directly(view, names, relations, result):
     (their columns are attributes) and a related record's cell is its name, looked up once
     per record shown rather than built again on every row."""
     labels = {name: {} for name in names if name in relations.foreign_keys}
+    namers = {name: _related_namer(view, name) for name in labels}
     position = {key: index for index, key in enumerate(result.keys())}  # the labels given in rows()
     cells = [_related_label(name, relations, labels[name]) if name in labels
              else _cell(view, name, read=itemgetter(position[name]) if name in position else None)
              for name in names]
     for partition in result.partitions(CHUNK):
         for name, known in labels.items():
-            relations.preload_labels(name, partition, known)
+            relations.preload_labels(name, partition, known, namers[name])
         for row in partition:
             yield [cell(row) for cell in cells]
+
+
+def _related_namer(view, name):
+    """How a related record is named in the export: by the column's formatter when the view
+    has one (a customer's number is masked as in the list, formatters.customer), else as
+    the record prints."""
+    formatter = (view.column_formatters_export or {}).get(name)
+    if formatter is None:
+        return str
+    return lambda item: formatter(view, None, SimpleNamespace(**{name: item}), name)
 
 
 def _related_label(name, relations, known: dict):

@@ -2,11 +2,15 @@
 from datetime import date
 from types import SimpleNamespace
 
+from flask import has_request_context, request
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from jinja2 import pass_context
 from sqlalchemy import inspect as sqlalchemy_inspect
 
+from crm import access
 from crm.models.choices import (
     AcquisitionChannel,
     AuditAction,
@@ -21,11 +25,57 @@ from crm.models.choices import (
     VisitChannel,
     VisitPurpose,
 )
-from crm.phones import display_phone
+from crm.phones import display_phone, mask_phone
+
+# Columns that hold a person's number (a customer's, or one typed on a feedback card or a
+# hotline ticket). A dealer's `phone` is the shop's business number: never masked.
+PERSONAL_NUMBERS = frozenset({"mobile", "other_phone"})
+NUMBERS_IN_FULL = "lifelong.numbers_in_full"
+
+
+def numbers_in_full() -> bool:
+    """Whether this request's lists and exports show people's numbers in full (crm.access
+    decides); asked once per request (kept in its environ), not once per cell. Outside a
+    request: masked."""
+    if not has_request_context():
+        return False
+    environ = request.environ
+    shown = environ.get(NUMBERS_IN_FULL)
+    if shown is None:
+        shown = environ[NUMBERS_IN_FULL] = access.sees_full_numbers_in_lists(current_user._get_current_object())
+    return shown
+
+
+def listed_number(stored: str | None) -> str:
+    """A person's number as lists and exports show it to this user: in full, or 138****5678."""
+    return display_phone(stored) if numbers_in_full() else mask_phone(stored)
 
 
 def phone(_view, _context, model, name):
-    return display_phone(getattr(model, name))
+    """A number in a list or an export: a person's masked for users who do not need it in full."""
+    value = getattr(model, name)
+    return listed_number(value) if name in PERSONAL_NUMBERS else display_phone(value)
+
+
+def customer(_view, _context, model, name):
+    """A related customer in a list or an export (an order's, a visit's, a complaint's): its
+    name and mobile number as the customer list would show them (Customer.__str__ shows
+    the number in full)."""
+    person = getattr(model, name)
+    if person is None:
+        return ""
+    return f"{person.name} {listed_number(person.mobile)}".strip()
+
+
+class NumbersInFullOnDetails:
+    """A record's own page shows its numbers in full to whoever may open it (a dealer calls
+    their customer about a visit from there); lists and exports mask them (`phone`)."""
+
+    @pass_context
+    def get_detail_value(self, context, model, name):
+        if name in PERSONAL_NUMBERS:
+            return display_phone(getattr(model, name))
+        return super().get_detail_value(context, model, name)
 
 
 def money(_view, _context, model, name):
@@ -45,7 +95,7 @@ def moment(_view, _context, model, name):
 
 
 # Formatters that read only the column they format (lists and exports read just those columns).
-READS_OWN_COLUMN = (day, moment, phone, money)
+READS_OWN_COLUMN = (day, moment, phone, money, customer)  # customer: the related record the list reads anyway
 
 
 def reads_own_columns(column_formatters: dict | None, names) -> bool:

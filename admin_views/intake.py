@@ -10,6 +10,7 @@ from admin_views.base import BackOfficeModelView, signed_in_user
 from admin_views.cases import CaseMixin, QueueFilter, sla_cell
 from admin_views.service import CUSTOMER_LOOKUP, DEALER_LOOKUP, USER_LOOKUP
 from admin_views.dealer_filters import dealer_filters
+from admin_views.formatters import NumbersInFullOnDetails
 from crm import access
 from crm.models import FeedbackCard, HotlineTicket
 from crm.models.choices import CardStatus, TicketChannel, TicketStatus, TicketTopic
@@ -21,7 +22,7 @@ from forms.validators import CleanText, MobilePhone, NotInFuture, Rating
 PRODUCT_LOOKUP = {"fields": ("model_number", "name"), "page_size": 10}
 
 
-class FeedbackCardView(BackOfficeModelView):
+class FeedbackCardView(NumbersInFullOnDetails, BackOfficeModelView):
     record_kind = "feedback_card"
     details_template = "admin/card_details.html"
 
@@ -66,7 +67,7 @@ class FeedbackCardView(BackOfficeModelView):
     }
 
 
-class HotlineTicketView(CaseMixin, BackOfficeModelView):
+class HotlineTicketView(NumbersInFullOnDetails, CaseMixin, BackOfficeModelView):
     record_kind = "hotline_ticket"
     details_template = "admin/ticket_details.html"
 

@@ -2,18 +2,22 @@
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from flask import request
+from flask import Response, flash, redirect, request
+from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from admin_views.base import BackOfficeModelView, field_set, signed_in_user
+from admin_views.formatters import NumbersInFullOnDetails
 from admin_views.labels import FIELD_LABELS
 from admin_views.segments import LastPurchaseFilter, OrderCountFilter, SpendFilter
 from admin_views.dealer_filters import dealer_filters
 from crm import access
 from crm.extensions import db
+from crm.services import privacy
 from crm.services import search as customer_search
+from crm.services.errors import ServiceError
 from crm.models import Complaint, Customer, FeedbackCard, HotlineTicket, Order, Visit
 from crm.models.choices import (
     AcquisitionChannel,
@@ -84,9 +88,32 @@ CUSTOMER_FORM_RULES = [
 ]
 
 
-class CustomerView(BackOfficeModelView):
+# The personal data section of a customer's page, and what its steps need (crm.access).
+PERSONAL_DATA_METHODS = {"export_personal_data": access.EXPORT_PERSONAL, "anonymise": access.ANONYMISE}
+# What the trail's entries of exports and anonymisations say.
+PERSONAL_DATA_LABELS = {
+    "export_format": _l("Format"), "exported_records": _l("Records exported"),
+    "anonymised_fields": _l("Fields erased"), "linked_records_cleaned": _l("Linked records cleaned"),
+    "audit_entries_redacted": _l("Audit entries cleared of erased values"),
+}
+LINKED_LABELS = {"feedback_card": _l("Feedback cards"), "hotline_ticket": _l("Hotline tickets"),
+                 "complaint": _l("Complaints"), "visit": _l("Service visits"), "case_note": _l("Case notes"),
+                 "import_row": _l("Order spreadsheet rows")}
+
+
+@dataclass(frozen=True)
+class PersonalDataSection:
+    may_export: bool
+    may_anonymise: bool
+    anonymised_at: datetime | None
+    erased: list[str]  # field labels
+    kept: list[str]
+    linked: list[tuple[str, int]]  # what loses its copies of the customer's details: (kind, how many)
+
+
+class CustomerView(NumbersInFullOnDetails, BackOfficeModelView):
     record_kind = "customer"
-    column_labels = {**FIELD_LABELS, "name": _l("Full name")}
+    column_labels = {**FIELD_LABELS, "name": _l("Full name"), **PERSONAL_DATA_LABELS}
     details_template = "admin/customer_details.html"
     column_list = ("name", "mobile", "city", "district", "status", "household_stage", "channel", "dealer",
                    "salesperson", "created_at")
@@ -164,6 +191,57 @@ class CustomerView(BackOfficeModelView):
             items.append(TimelineItem(card.submitted_at, "feedback_card", card.id, card.reference,
                                       card.comments or ""))
         return sorted(items, key=lambda item: item.at, reverse=True)
+
+    # Personal data (PIPL): the whole record as a file, and anonymising on request ----------
+    def _may_run(self, method: str) -> bool:
+        if method in PERSONAL_DATA_METHODS:
+            return self.may(PERSONAL_DATA_METHODS[method])
+        return super()._may_run(method)
+
+    def personal_data(self, customer) -> PersonalDataSection | None:
+        """What the customer's page offers about their personal data, or None for users who may do neither."""
+        may_export, may_anonymise = self.may(access.EXPORT_PERSONAL), self.may(access.ANONYMISE)
+        if not (may_export or may_anonymise):
+            return None
+        done = privacy.anonymised_at(customer)
+        if done is not None and not privacy.holds_personal_data(customer):
+            may_anonymise = False
+        counts = privacy.holdings(customer).counts() if may_anonymise else {}
+        return PersonalDataSection(
+            may_export=may_export, may_anonymise=may_anonymise, anonymised_at=done,
+            erased=[self._field_label(name) for name in privacy.CUSTOMER_ERASED],
+            kept=[self._field_label(name) for name in privacy.CUSTOMER_KEPT if name != "import_id"],
+            linked=[(str(LINKED_LABELS[kind]), count) for kind, count in counts.items()
+                    if count and kind in LINKED_LABELS])
+
+    def _field_label(self, name: str) -> str:
+        return str(self.column_labels.get(name.removesuffix("_id"), name))
+
+    def _customer_from_form(self):
+        return self.get_one(request.values.get("id", ""))  # another dealership's or no customer: 404
+
+    @expose("/personal-data/", methods=("POST",))
+    def export_personal_data(self):
+        customer = self._customer_from_form()
+        try:
+            exported = privacy.personal_data_export(customer, signed_in_user())
+        except ServiceError as refused:
+            flash(str(refused.message), "error")
+            return redirect(self.get_url(".details_view", id=customer.id))
+        return Response(exported.content, mimetype=exported.mimetype,
+                        headers={"Content-Disposition": f'attachment; filename="{exported.filename}"'})
+
+    @expose("/anonymise/", methods=("POST",))
+    def anonymise(self):
+        customer = self._customer_from_form()
+        try:
+            done = privacy.anonymise_customer(customer, signed_in_user())
+        except ServiceError as refused:
+            flash(str(refused.message), "error")
+        else:
+            flash(_("The customer's personal data was erased; they are now %(name)s. Their orders, visits, "
+                    "complaints and feedback stay in the figures.", name=done.placeholder), "success")
+        return redirect(self.get_url(".details_view", id=customer.id))
 
     @staticmethod
     def may_create_related(kind: str) -> bool:

@@ -3,8 +3,10 @@ back office, the dashboard and the portal all ask here.
 
 Record kinds are the names the back office registers its views under ("customer",
 "complaint", ...). Actions: list, view, create, edit, delete, export, plus
-"respond" (add responses and progress notes to a case) and "link" (attach a feedback card
-to a customer).
+"respond" (add responses and progress notes to a case), "link" (attach a feedback card
+to a customer) and, for customers' personal data (PIPL), "export_personal" (everything
+held about one customer, as a file), "anonymise" (erase a customer's personal fields on
+request) and "full_numbers" (customers' phone numbers in full in lists and list exports).
 """
 from sqlalchemy import false
 
@@ -26,6 +28,7 @@ from crm.models.choices import Role
 
 LIST, VIEW, CREATE, EDIT, DELETE, EXPORT, RESPOND, LINK = (
     "list", "view", "create", "edit", "delete", "export", "respond", "link")
+EXPORT_PERSONAL, ANONYMISE, FULL_NUMBERS = "export_personal", "anonymise", "full_numbers"
 EVERYTHING = frozenset({LIST, VIEW, CREATE, EDIT, DELETE, EXPORT})
 READ = frozenset({LIST, VIEW})
 CASES = ("complaint", "hotline_ticket")
@@ -33,6 +36,11 @@ CASES = ("complaint", "hotline_ticket")
 PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
     Role.ADMIN.value: {
         **{kind: EVERYTHING for kind in ("user", "dealer", "product", "customer", "order", "visit")},
+        # Answering a customer's request about their personal data is the maker's job (it
+        # keeps the archive): administrators and clerks. Administrators see customers'
+        # numbers masked in lists: managing users and dealers needs none of them, and a
+        # record's own page shows its numbers in full when one is needed.
+        "customer": EVERYTHING | {EXPORT_PERSONAL, ANONYMISE},
         **{kind: EVERYTHING | {RESPOND} for kind in CASES},
         "feedback_card": EVERYTHING | {LINK},
         "card_batch": READ | {CREATE},
@@ -43,6 +51,10 @@ PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "dealer": READ | {EDIT},
         "product": READ | {CREATE, EDIT},
         **{kind: EVERYTHING for kind in ("customer", "order", "visit")},
+        # Clerks take the hotline and make the call-backs for every dealer: their lists are
+        # their call sheets, so they show numbers in full. They answer customers' personal
+        # data requests too (export and anonymise).
+        "customer": EVERYTHING | {EXPORT_PERSONAL, ANONYMISE, FULL_NUMBERS},
         **{kind: EVERYTHING | {RESPOND} for kind in CASES},
         "feedback_card": READ | {LINK},
         "card_batch": READ | {CREATE},
@@ -51,6 +63,13 @@ PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
     Role.DEALER.value: {
         "dealer": READ,
         "product": READ,
+        # Dealers neither export a customer's whole record nor anonymise one: the request is
+        # the maker's to answer (the archive is the maker's, and a dealer sees only its own
+        # part of a customer who bought from two dealers, so its file would be incomplete);
+        # a dealer's login is often shared by a shop's staff, and a staff member who leaves
+        # must not take complete customer profiles, or a phone list, along. Numbers are
+        # masked in their lists and list exports, in full on a customer's own page (to call
+        # the customer about a visit).
         **{kind: READ | {CREATE, EDIT, EXPORT} for kind in ("customer", "order", "visit")},
         **{kind: READ | {RESPOND} for kind in CASES},
         "feedback_card": READ,
@@ -93,6 +112,14 @@ def allowed_actions(user, record_kind: str) -> frozenset[str]:
 
 def can(user, action: str, record_kind: str) -> bool:
     return action in allowed_actions(user, record_kind)
+
+
+def sees_full_numbers_in_lists(user) -> bool:
+    """Whether lists and list exports show customers' phone numbers (a customer's, or the
+    number on a feedback card or hotline ticket) in full; otherwise masked, 138****5678. A
+    record's own page shows its numbers in full to whoever may open it; a dealer's phone
+    is a business number and is never masked."""
+    return can(user, FULL_NUMBERS, "customer")
 
 
 def settable_fields(user, record_kind: str, field_names) -> set[str]:

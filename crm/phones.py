@@ -55,3 +55,35 @@ def display_phone(stored: str | None, region: str = "CN") -> str:
 def search_digits(text: str) -> str:
     """The digits of a search term, to compare against stored numbers."""
     return "".join(ch for ch in text if ch.isdigit())
+
+
+MASK = "*"
+
+
+def mask_phone(stored: str | None, region: str = "CN") -> str:
+    """A stored number shown with its middle digits hidden, as lists here show them to those
+    who do not need it in full: 138****5678, 020 **** 5678. The last four digits stay, so
+    that whoever reads it can confirm the number with a caller; the first three (the
+    operator or area code) stay when at least four digits are hidden besides. The layout
+    is kept, so that a masked number reads like the number."""
+    shown = display_phone(stored, region)
+    count = sum(ch.isdigit() for ch in shown)
+    tail = min(4, max(0, count - 4))
+    head = min(3, max(0, count - tail - 4))
+    masked, seen = [], 0
+    for ch in shown:
+        if ch.isdigit():
+            seen += 1
+            if head < seen <= count - tail:
+                ch = MASK
+        masked.append(ch)
+    return "".join(masked)
+
+
+def national_digits(stored: str, region: str = "CN") -> str:
+    """The digits of a number as written within its country, without the trunk 0:
+    13812345678 for +8613812345678, 2012345678 for +862012345678."""
+    try:
+        return str(phonenumbers.parse(stored, region).national_number)
+    except NumberParseException:
+        return search_digits(stored)

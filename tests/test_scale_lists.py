@@ -12,7 +12,7 @@ never in the other fields.
 import csv
 import io
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from flask_migrate import downgrade, upgrade
@@ -834,8 +834,12 @@ def test_search_works_after_downgrading_below_the_index_and_upgrading_again(migr
     add(Customer(name="欧阳娜娜", mobile="+8613812345678", address="碧桂园大道18号", status="actual"))
     db.session.remove()
     downgrade(revision="0006")
-    # Added while the index is missing: the upgrade must index it too.
-    add(Customer(name="司马相如", mobile="+8613511112222", address="临江路9号", status="actual"))
+    # Added while the index is missing (with that revision's columns): the upgrade must index it too.
+    db.session.execute(text(
+        "INSERT INTO customer (name, gender, mobile, address, status, consent_to_contact, created_at, updated_at) "
+        "VALUES ('司马相如', 'unspecified', '+8613511112222', '临江路9号', 'actual', false, :at, :at)"),
+        {"at": datetime(2026, 1, 5, 10, 0)})
+    db.session.commit()
     db.session.remove()
     upgrade()
     add(Customer(name="上官婉儿", mobile="+8613611113333", address="碧桂园东路1号", status="actual"))

@@ -232,6 +232,8 @@ class AuditAction(CodedEnum):
     CREATE = "create", _l("Created")
     UPDATE = "update", _l("Changed")
     DELETE = "delete", _l("Deleted")
+    EXPORT = "export", _l("Personal data exported")  # crm.services.privacy
+    ANONYMISE = "anonymise", _l("Anonymised")
 
 
 OPEN_COMPLAINT_STATUSES = (
