@@ -1655,7 +1655,7 @@ def check_pages(database_url: str, customer_id: int | None = None, search: str |
         from crm.app import create_app
         from crm.extensions import db
 
-        app = create_app({"WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})
+        app = create_app({"WTF_CSRF_ENABLED": False})
         clerk_pages = ["/admin/", "/admin/customer/", "/admin/complaint/", "/admin/complaint/queue/mine/",
                        "/admin/hotline_ticket/", "/admin/order/", "/admin/visit/", "/admin/feedback_card/",
                        "/admin/dealer/", "/admin/care/"]

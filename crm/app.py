@@ -4,11 +4,12 @@ from pathlib import Path
 
 from flask import Flask, current_app, render_template, request
 from flask_babel import get_locale
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from crm import cli, csrf_tokens, database, i18n, security_headers
 from crm.services import audit
 from crm.config import INSTANCE_DIR, check_production_secret, environment_settings
-from crm.extensions import csrf, db, limiter, login_manager, migrate
+from crm.extensions import csrf, db, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ERROR_CODES = (400, 403, 404, 405, 413, 429, 500)
@@ -18,6 +19,7 @@ SPREADSHEET_UPLOAD = "order_import.upload"
 def create_app(config: object | dict | None = None) -> Flask:
     app = Flask(__name__)
     load_config(app, config)
+    trust_proxies(app)
     register_extensions(app)
     register_blueprints(app)
     register_admin(app)
@@ -37,6 +39,16 @@ def load_config(app: Flask, config: object | dict | None) -> None:
         INSTANCE_DIR.mkdir(exist_ok=True)
 
 
+def trust_proxies(app: Flask) -> None:
+    """Behind PROXY_HOPS reverse proxies (nginx, a load balancer), read the client's address
+    and scheme from the X-Forwarded-* headers they add: throttling, spam checks and the
+    audit trail need the real address, HSTS and secure cookies the real scheme. With no
+    proxy those headers are ignored, since any client could send them."""
+    hops = app.config["PROXY_HOPS"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
+
+
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
     database.init_app(app)
@@ -45,7 +57,6 @@ def register_extensions(app: Flask) -> None:
     app.before_request(_allow_large_spreadsheets)  # before CSRF reads the form
     csrf.init_app(app)
     csrf_tokens.init_app(app)
-    limiter.init_app(app)
     security_headers.init_app(app)
     i18n.init_app(app)
     login_manager.init_app(app)

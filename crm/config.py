@@ -79,8 +79,9 @@ def environment_settings() -> dict:
         # exhibition hall behind one shared address may need more; 0 means no limit.
         "PUBLIC_SUBMITS_PER_ADDRESS": int(os.environ.get("PUBLIC_SUBMITS_PER_ADDRESS", "20")),
         "PUBLIC_SUBMITS_PER_PHONE": int(os.environ.get("PUBLIC_SUBMITS_PER_PHONE", "5")),
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
-        "RATELIMIT_HEADERS_ENABLED": True,
+        # How many reverse proxies stand in front of the app, each adding X-Forwarded-For and
+        # -Proto (crm.app.trust_proxies); 0 when clients connect to gunicorn directly.
+        "PROXY_HOPS": int(os.environ.get("PROXY_HOPS", "0")),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(16 * 1024 * 1024))),
         # Order spreadsheets may be larger than other uploads (100,000 rows of CSV is about 20 MB).
         "IMPORT_MAX_BYTES": int(os.environ.get("IMPORT_MAX_BYTES", str(64 * 1024 * 1024))),
@@ -93,7 +94,6 @@ TEST_SETTINGS = {
     "TESTING": True,
     "SECRET_KEY": "test-secret-key",
     "WTF_CSRF_ENABLED": False,
-    "RATELIMIT_ENABLED": False,
     "DASHBOARD_MAX_AGE_SECONDS": 0,  # tests change data between reads; test_dashboard turns it on
 }
 

@@ -115,7 +115,7 @@ def test_many_processes_at_once_lose_nothing_and_never_show_a_locked_database(lo
         customer_id = db.session.scalar(select(Customer.id))
     with load_clients.Served(url, workers=3, log_path=tmp_path / "gunicorn.log") as served:
         attempts = run_clients(
-            [(load_clients.send_cards, (served.port, 30, marker))] * 4
+            [(load_clients.send_cards, (served.port, 30, marker, None, 10))] * 4
             + [(load_clients.send_tickets, (served.port, 20, marker))] * 2
             + [(load_clients.edit_customer, (served.port, name, PASSWORD, customer_id, 15)) for name in ("wang", "li")])
 
@@ -131,7 +131,8 @@ def test_many_processes_at_once_lose_nothing_and_never_show_a_locked_database(lo
         edit_figures = figures("clerk edits", edits, saved_edits)
 
         assert [a for a in attempts if a.outcome == "failed" or a.locked_message] == []
-        assert card_figures["stored"] == 120 and ticket_figures["stored"] == 40
+        assert (card_figures["stored"], card_figures["refused"], ticket_figures["stored"]) == (108, 12, 40)
+        assert held(FeedbackCard, FeedbackCard.reference, FeedbackCard.comments, load_clients.REFUSED_MARK) == {}
         assert set(cards) == card_figures["acknowledged"] and set(cards.values()) == {1}  # each once, none lost
         assert set(tickets) == ticket_figures["acknowledged"] and set(tickets.values()) == {1}
         assert edit_figures["stored"] + edit_figures["refused"] == 30
@@ -171,3 +172,20 @@ def test_workers_killed_mid_load_leave_no_partial_record_and_loses_no_acknowledg
         assert ticket_figures["acknowledged"] <= set(tickets) and set(tickets.values()) == {1}
         assert without_trail(FeedbackCard) == 0 and without_trail(HotlineTicket) == 0
         assert integrity_problems() == []
+
+
+def test_sign_in_throttling_counts_failures_across_every_worker(load_database, tmp_path):
+    """Each try on a connection of its own, so that the tries land on different worker
+    processes: the count of failures is kept in the database, which they share."""
+    _app, url = load_database
+    statuses = []
+    with load_clients.Served(url, workers=3, log_path=tmp_path / "gunicorn.log") as served:
+        for _try in range(6):
+            client = load_clients.Client("127.0.0.1", served.port, timeout=30)
+            token = load_clients.hidden_value(client.get("/login").text(), "csrf_token")
+            reply = client.post("/login", {"csrf_token": token, "username": "wang", "password": "wrong"})
+            statuses.append(reply.status)
+            client.close()
+        locked_page = reply.text()
+    assert statuses == [401] * 5 + [429]
+    assert "登录失败次数过多" in locked_page
