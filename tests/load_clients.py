@@ -24,6 +24,7 @@ THANKS = re.compile(r"/feedback/thanks/([^/?#]+)")
 CREATED = re.compile(r"/ticket/created/([^/?#]+)")
 VERSION_INPUT = re.compile(r'name="version" type="hidden" value="(\d+)"')
 LOCKED = "database is locked"
+REFUSED_MARK = "应拒收 "  # begins the comments of forms meant to be refused
 
 
 @dataclass
@@ -145,9 +146,10 @@ def _going_on(index: int, count: int, until: str | None) -> bool:
     return not Path(until).exists() and index < 60 * 200
 
 
-def send_cards(port: int, count: int, marker: str, until: str | None = None) -> list[Attempt]:
+def send_cards(port: int, count: int, marker: str, until: str | None = None, bad_every: int = 0) -> list[Attempt]:
     """A customer's phone sending feedback cards: `count` of them, or as many as the test
-    wants (`until`). Each is a form of its own (its own submission token)."""
+    wants (`until`). Each is a form of its own (its own submission token). With
+    `bad_every`, every so many has a mobile number that cannot be right, and is refused."""
     client = _client(port)
     token, started = _open_form(client, "/feedback")
     time.sleep(MIN_FILL_SECONDS + 0.2)  # people take a few seconds to fill it in
@@ -158,6 +160,8 @@ def send_cards(port: int, count: int, marker: str, until: str | None = None) -> 
         form = {"csrf_token": token, "started": started, "submission": secrets.token_urlsafe(24), "website": "",
                 "card": "", "rating_quality": "5", "recommend_score": "9", "comments": f"{marker} #{index}",
                 "contact_name": "压力测试", "mobile": f"139{port % 10000:04d}{index % 10000:04d}", "consent": "y"}
+        if bad_every and index % bad_every == 0:
+            form.update(mobile="12345", comments=f"{REFUSED_MARK}{marker} #{index}")
         attempts += _send("card", client, "/feedback", form)
     return attempts
 
