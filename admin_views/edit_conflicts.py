@@ -9,6 +9,7 @@ a field both changed keeps the user's entry, marked, for them to decide.
 from flask import flash
 from flask_admin.form import rules
 from flask_babel import gettext as _
+from markupsafe import escape
 from sqlalchemy import inspect
 from wtforms import HiddenField
 
@@ -85,8 +86,11 @@ def _mark(form, record, save) -> None:
     stored = getattr(record, relationship.key if relationship else save.field)
     if _same(_entered(field, relationship), save.shown):
         field.data, field.raw_data = stored, None  # untouched by the user: saving again keeps theirs
-        field.description = _("Updated to what %(name)s saved at %(time)s.", name=save.actor,
-                              time=save.at.strftime("%H:%M"))
+        # Escaped here: Flask-Admin draws a field's description unescaped (`|safe`, lib.html's
+        # render_field), and the name is a username anyone with the right to add users typed:
+        # one like <img src=x onerror=...> became markup on this page (tests/e2e/test_stored_xss.py).
+        field.description = escape(_("Updated to what %(name)s saved at %(time)s.", name=save.actor,
+                                     time=save.at.strftime("%H:%M")))
     else:
         field.errors = [*field.errors, _("%(name)s saved “%(value)s” here at %(time)s. Your entry is kept: "
                                          "check it, then save again.", name=save.actor,
