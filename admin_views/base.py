@@ -25,7 +25,7 @@ from werkzeug.utils import secure_filename
 
 from admin_views import edit_conflicts, exporting, formatters, listing
 from admin_views.labels import FIELD_LABELS
-from crm import access
+from crm import access, failures
 from crm.extensions import db
 from crm.models import AuditEntry, Dealer
 from crm.services import records, spreadsheets, versions
@@ -120,6 +120,21 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
     def get_one(self, pk):
         with self.session.no_autoflush:
             return find_in_scope(self.get_query(), self.model, pk)
+
+    def get_list(self, term, offset=0, limit=10):
+        """At most a page of matches, whatever `limit` the request asks for: the lookup
+        must not hand out a whole customer list in one answer."""
+        return super().get_list(term, offset, min(limit, self.options.get("page_size", 10)))
+
+    def format(self, model):
+        """A record as the picker shows it: its number masked as in lists, and a record the
+        user may not see (another dealership's customer who referred one of theirs) not
+        described at all."""
+        if model is None:
+            return None
+        if not access.may_see(signed_in_user(), model):
+            return getattr(model, self.pk), _("(a record you cannot open)")
+        return getattr(model, self.pk), formatters.record_label(model)
 
 
 def dealer_with_code(code: str):
@@ -312,7 +327,7 @@ class BackOfficeModelView(listing.ListPageMixin, ModelView):
         return self._limit_fields(super().edit_form(obj))
 
     def _limit_fields(self, form):
-        names = [field.name for field in form if field.name != "csrf_token"]
+        names = [field.name for field in form if field.name not in ("csrf_token", "version")]
         allowed = access.settable_fields(signed_in_user(), self.record_kind, names)
         for name in names:
             if name not in allowed:
@@ -339,7 +354,7 @@ class BackOfficeModelView(listing.ListPageMixin, ModelView):
         return edit_conflicts.with_version(form_class)
 
     def update_model(self, form, model) -> bool:
-        if edit_conflicts.carries_version(form) and edit_conflicts.refuse_stale_save(form, model):
+        if versions.is_versioned(self.model) and edit_conflicts.refuse_stale_save(form, model):
             return False
         return super().update_model(form, model)
 
@@ -371,8 +386,9 @@ class BackOfficeModelView(listing.ListPageMixin, ModelView):
             log.info("Refused by the database: %s", exc.orig)
             flash(self._integrity_message(exc), "error")
         else:
-            log.exception("Saving a %s failed", self.record_kind)
-            flash(_("Nothing was saved because of an unexpected error. Please try again."), "error")
+            reference = failures.log_failure(exc)
+            flash(_("Nothing was saved because of an unexpected error. Please try again; if it happens again, "
+                    "tell support this reference: %(reference)s", reference=reference), "error")
         return True
 
     @staticmethod

@@ -13,7 +13,7 @@ from markupsafe import escape
 from sqlalchemy import inspect
 from wtforms import HiddenField
 
-from crm.services import audit, versions
+from crm.services import audit, privacy, versions
 
 
 class ShownVersionField(HiddenField):
@@ -49,20 +49,18 @@ def edit_rules_with_version(edit_rules):
     return (*edit_rules, KeepVersion()) if edit_rules else edit_rules
 
 
-def carries_version(form) -> bool:
-    return isinstance(getattr(form, "version", None), ShownVersionField)
-
-
 def refuse_stale_save(form, record) -> bool:
     """True, with the form marked and a message flashed, when the form is older than the
     stored record; False when it may be saved."""
-    shown = versions.shown_version(form.version.data)
+    version_field = getattr(form, "version", None)
+    shown = versions.shown_version(version_field.data if version_field is not None else None)
     if not versions.is_stale(record, shown):
         return False
     saves = versions.saves_since(record, shown)
     for save in saves:
         _mark(form, record, save)
-    form.version.data = record.version
+    if version_field is not None:
+        version_field.data = record.version
     flash(_summary(saves), "error")
     return True
 
@@ -84,7 +82,9 @@ def _mark(form, record, save) -> None:
     if field is None:
         return  # not on this form: the summary names who saved
     stored = getattr(record, relationship.key if relationship else save.field)
-    if _same(_entered(field, relationship), save.shown):
+    # A value erased by anonymisation (crm.services.privacy) stands as *** in the trail: the
+    # form still holds the personal data, which saving again must not bring back.
+    if _same(_entered(field, relationship), save.shown) or save.shown == privacy.REMOVED:
         field.data, field.raw_data = stored, None  # untouched by the user: saving again keeps theirs
         # Escaped here: Flask-Admin draws a field's description unescaped (`|safe`, lib.html's
         # render_field), and the name is a username anyone with the right to add users typed:

@@ -11,6 +11,7 @@ from jinja2 import pass_context
 from sqlalchemy import inspect as sqlalchemy_inspect
 
 from crm import access
+from crm.models import Customer
 from crm.models.choices import (
     AcquisitionChannel,
     AuditAction,
@@ -65,6 +66,14 @@ def customer(_view, _context, model, name):
     if person is None:
         return ""
     return f"{person.name} {listed_number(person.mobile)}".strip()
+
+
+def record_label(record) -> str:
+    """How a related record is named in pickers: a customer with their number as the
+    customer list shows it, anything else as it prints."""
+    if isinstance(record, Customer):
+        return f"{record.name} {listed_number(record.mobile)}".strip()
+    return str(record)
 
 
 class NumbersInFullOnDetails:

@@ -1,18 +1,18 @@
 """The application factory: configuration -> extensions -> portal -> back office -> CLI."""
-import secrets
 from pathlib import Path
 
 from flask import Flask, current_app, render_template, request
 from flask_babel import get_locale
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from crm import cli, csrf_tokens, database, i18n, security_headers
+from crm import cli, csrf_tokens, database, failures, i18n, security_headers
 from crm.services import audit
 from crm.config import INSTANCE_DIR, check_production_secret, environment_settings
 from crm.extensions import csrf, db, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-ERROR_CODES = (400, 403, 404, 405, 413, 429, 500)
+ERROR_CODES = (400, 403, 404, 405, 409, 413, 429, 500)
 SPREADSHEET_UPLOAD = "order_import.upload"
 
 
@@ -45,8 +45,8 @@ def trust_proxies(app: Flask) -> None:
     audit trail need the real address, HSTS and secure cookies the real scheme. With no
     proxy those headers are ignored, since any client could send them."""
     hops = app.config["PROXY_HOPS"]
-    if hops:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
+    if hops:  # only these two: a forwarded host or prefix the proxy does not set would be the client's
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_prefix=0)
 
 
 def register_extensions(app: Flask) -> None:
@@ -93,25 +93,23 @@ def register_admin(app: Flask) -> None:
 def register_error_pages(app: Flask) -> None:
     for code in ERROR_CODES:
         app.register_error_handler(code, _error_page(code))
+    app.register_error_handler(StaleDataError, _error_page(409))
 
 
 def _error_page(code: int):
     def handler(error):
         reference = None
+        if code in (409, 500):
+            _end_failed_transaction()
         if code == 500:
-            db.session.rollback()
-            reference = _log_failure(error)
+            reference = failures.log_failure(error)
         return render_template("portal/error.html", code=code, reference=reference), code
 
     return handler
 
 
-def _log_failure(error) -> str:
-    """Log an unexpected failure under a short reference that the error page shows: the
-    user quotes it to support, who find the traceback in the log; the browser gets none
-    of it (no traceback, SQL or setting)."""
-    reference = secrets.token_hex(4).upper()
-    original = getattr(error, "original_exception", None) or error
-    current_app.logger.error("Failure %s on %s %s", reference, request.method, request.path,
-                             exc_info=(type(original), original, original.__traceback__))
-    return reference
+def _end_failed_transaction() -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # the database itself may be what failed; the page must still be shown
+        current_app.logger.warning("Could not roll back after a failure", exc_info=True)

@@ -27,7 +27,7 @@ def second_clerk(app):
 def customer_form(customer, **changes) -> dict:
     """The customer's edit form as its page shows it, with the user's changes typed in."""
     form = {"name": customer.name, "gender": customer.gender, "status": customer.status,
-            "mobile": customer.mobile[3:], "city": customer.city or "", "address": customer.address or "",
+            "mobile": (customer.mobile or "")[3:], "city": customer.city or "", "address": customer.address or "",
             "dealer": str(customer.dealer_id or ""), "version": str(customer.version)}
     return {**form, **changes}
 
@@ -149,3 +149,27 @@ def test_a_save_racing_another_is_refused_by_the_database(app, customer):
             late_save.commit()
     assert stored(customer.id).city == "深圳市"
 
+
+
+def test_a_form_opened_before_an_anonymisation_cannot_bring_the_personal_data_back(first_clerk, second_clerk,
+                                                                                     customer):
+    from crm.services import privacy
+
+    opened = customer_form(customer, address="天河路1号")
+    privacy.anonymise_customer(stored(customer.id))
+    page = save(second_clerk, customer.id, opened).get_data(as_text=True)
+    assert "13812345678" not in page and 'value="张伟"' not in page
+    anonymised = stored(customer.id)
+    save(second_clerk, customer.id, customer_form(anonymised, address="天河路1号"))
+    assert not stored(customer.id).mobile and stored(customer.id).name == anonymised.name
+
+
+def test_a_clerk_editing_a_dealers_contact_fields_is_protected_too(admin_client, first_clerk, dealer):
+    opened = {"contact_person": "刘经理", "phone": "0757-22223333", "address": "顺德大道1号",
+              "version": str(dealer.version)}
+    admin_client.post(f"/admin/dealer/edit/?id={dealer.id}", data={
+        "code": dealer.code, "name": dealer.name, "level": dealer.level, "contact_person": "陈经理",
+        "version": str(dealer.version)})
+    assert first_clerk.post(f"/admin/dealer/edit/?id={dealer.id}", data=opened).status_code == 200
+    db.session.rollback()
+    assert db.session.get(type(dealer), dealer.id).contact_person == "陈经理"

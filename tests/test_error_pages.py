@@ -5,10 +5,13 @@ import re
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.orm.exc import StaleDataError
 
 from crm.app import create_app
 from crm.config import TEST_SETTINGS
 from crm.extensions import db
+from crm.models import Customer
+from tests.conftest import logged_in_client
 
 SECRET = "production-secret-key-0123456789"
 
@@ -26,6 +29,10 @@ def production_app(_schema):
     @app.get("/boom/sql")
     def sql_failure():
         db.session.execute(text("SELECT * FROM no_such_table WHERE secret = 'hunter2'"))
+
+    @app.get("/boom/race")
+    def racing_save():
+        raise StaleDataError("UPDATE statement on table 'customer' expected to update 1 row(s); 0 were matched.")
 
     return app
 
@@ -69,3 +76,26 @@ def test_the_database_session_is_usable_after_a_failed_statement(production_app)
     client = production_app.test_client()
     client.get("/boom/sql")
     assert client.get("/healthz").status_code == 200
+
+
+def test_a_save_that_raced_another_says_so_instead_of_failing(production_app):
+    response = production_app.test_client().get("/boom/race")
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "有人在同一时刻修改了这条记录" in page and "expected to update" not in page
+
+
+def test_an_unexpected_failure_while_saving_in_the_back_office_gives_a_reference(app, monkeypatch, caplog):
+    clerk = logged_in_client(app, "clerk", "clerk")
+
+    def broken(*_args):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("crm.services.records.prepare", broken)
+    with caplog.at_level(logging.ERROR):
+        page = clerk.post("/admin/customer/new/", data={"name": "陈静", "gender": "female", "status": "potential",
+                                                        "mobile": "13912340000"}).get_data(as_text=True)
+    reference = reference_on(page)
+    assert any(reference in record.getMessage() for record in caplog.records)
+    assert "disk full" not in page
+    assert db.session.query(Customer).count() == 0

@@ -406,3 +406,24 @@ def test_a_related_customers_number_is_masked_in_lists_and_exports_that_use_the_
     assert f"{NAME} {MASKED}" in dealer_client.get("/admin/order/").get_data(as_text=True)
     assert f"{NAME} {MASKED}" in dealer_client.get("/admin/order/export/csv/").get_data(as_text=True)
     assert f"{NAME} {SHOWN}" in clerk_client.get("/admin/order/export/csv/").get_data(as_text=True)
+
+
+def test_the_customer_picker_masks_numbers_for_dealers_and_gives_at_most_a_page(dealer_client, dealer):
+    for index in range(15):
+        db.session.add(Customer(name=f"客户{index}", mobile=f"+86138000000{index:02d}", dealer=dealer,
+                                gender="unspecified", status="actual"))
+    db.session.commit()
+    found = dealer_client.get("/admin/visit/ajax/lookup/?name=customer&query=&limit=100000").get_json()
+    assert len(found) == 10
+    assert all("****" in label for _id, label in found)
+
+
+def test_a_dealers_form_does_not_describe_another_dealerships_referrer(dealer_client, dealer, other_dealer):
+    referrer = Customer(name="李秘密", mobile="+8613999998888", dealer=other_dealer, gender="unspecified",
+                        status="actual")
+    mine = Customer(name="王小明", mobile="+8613700001111", dealer=dealer, gender="unspecified", status="actual",
+                    referred_by=referrer)
+    db.session.add_all([referrer, mine])
+    db.session.commit()
+    page = dealer_client.get(f"/admin/customer/edit/?id={mine.id}").get_data(as_text=True)
+    assert "李秘密" not in page and "\\u674e\\u79d8\\u5bc6" not in page and "9999" not in page

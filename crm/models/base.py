@@ -19,7 +19,7 @@ class VersionedMixin:
     """A number every save raises by one. SQLAlchemy saves with `WHERE version = <the
     version read>`, and the edit forms carry the version they showed: a save made from an
     older version is refused instead of silently undoing what someone saved in between
-    (crm.services.records.changes_since says what that was)."""
+    (crm.services.versions.saves_since says what that was)."""
 
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default=text("1"))
 

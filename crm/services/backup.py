@@ -20,7 +20,6 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_migrate import upgrade
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from crm.extensions import db
 from crm.services.errors import ServiceError
@@ -37,9 +36,12 @@ def backup(path: str | Path) -> BackupInfo:
     target = Path(path).expanduser().resolve()
     if target.is_dir():
         raise ServiceError(_("%(path)s is a folder; name the backup file.", path=target))
+    if _is_sqlite() and target == _sqlite_path():
+        raise ServiceError(_("%(path)s is the database itself; write the backup somewhere else.", path=target))
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")  # a crash mid-copy leaves no file that looks whole
     try:
+        _create_private(partial)
         if _is_sqlite():
             _sqlite_backup(partial)
         else:
@@ -62,12 +64,18 @@ def restore(path: str | Path) -> BackupInfo:
     if _is_sqlite():
         _sqlite_restore(source)
     else:
-        _run([_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction",
-              "--exit-on-error", str(source)], database_flag="--dbname")
+        _postgres_restore(source)
     db.engine.dispose()  # pooled connections knew the old schema and statistics
     if version != _head_revision():
         upgrade()  # a backup from an older release: bring its schema up to this one
     return BackupInfo(source, version, source.stat().st_size)
+
+
+def _create_private(path: Path) -> None:
+    """The backup file, readable by its owner only: it holds every customer's personal data
+    and the users' password hashes."""
+    path.unlink(missing_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
 def schema_version_in(path: Path) -> str:
@@ -91,12 +99,17 @@ def _is_sqlite() -> bool:
     return db.engine.dialect.name == "sqlite"
 
 
-def _sqlite_path() -> str:
-    return make_url(current_app.config["SQLALCHEMY_DATABASE_URI"]).database
+def _sqlite_path() -> Path:
+    """The file the app's engine uses (Flask-SQLAlchemy resolves a relative path against
+    the instance folder, not the working directory)."""
+    name = db.engine.url.database
+    if not name or name == ":memory:" or name.startswith("file::memory:"):
+        raise ServiceError(_("An in-memory database has nothing to back up or restore."))
+    return Path(name).resolve()
 
 
 def _sqlite_backup(target: Path) -> None:
-    source = sqlite3.connect(_sqlite_path(), timeout=30)
+    source = sqlite3.connect(f"file:{_sqlite_path()}?mode=ro", uri=True, timeout=30)  # a wrong path fails
     copy = sqlite3.connect(target)
     try:
         source.backup(copy)  # all pages in one step: one consistent snapshot
@@ -108,7 +121,7 @@ def _sqlite_backup(target: Path) -> None:
 
 def _sqlite_restore(source: Path) -> None:
     backup_file = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-    live = sqlite3.connect(_sqlite_path(), timeout=30)
+    live = sqlite3.connect(f"file:{_sqlite_path()}?mode=rw", uri=True, timeout=30)
     try:
         backup_file.backup(live)  # written into the live file as one transaction
     finally:
@@ -138,6 +151,23 @@ def _sqlite_schema_version(path: Path) -> str:
 
 
 # PostgreSQL -----------------------------------------------------------------------------
+def _postgres_restore(source: Path) -> None:
+    """The schema emptied and the backup's replayed, in one transaction (psql -1): a backup
+    from an older release lacks tables the newer schema has, which pg_restore --clean
+    would leave behind (and fail on their foreign keys). The script is written out first,
+    so that a damaged archive stops the restore before anything is changed."""
+    with tempfile.TemporaryDirectory() as work:
+        script, prelude = Path(work) / "restore.sql", Path(work) / "empty.sql"
+        prelude.write_text("DROP SCHEMA public CASCADE;\nCREATE SCHEMA public;\n", encoding="utf-8")
+        try:
+            subprocess.run([_tool("pg_restore"), "--no-owner", "--no-privileges", f"--file={script}", str(source)],
+                           capture_output=True, check=True, timeout=6 * 3600)
+        except subprocess.CalledProcessError as error:
+            raise ServiceError(_("%(path)s is not a backup of Lifelong's database.", path=source)) from error
+        _run([_tool("psql"), "--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1",
+              f"--file={prelude}", f"--file={script}"])
+
+
 def _postgres_schema_version(path: Path) -> str:
     """pg_restore reads the archive's table of contents (refusing a damaged or foreign
     file) and writes the alembic_version rows out as SQL, without touching any database."""
@@ -165,7 +195,7 @@ def _tool(name: str) -> str:
 def _run(command: list[str], database_flag: str = "--dbname") -> None:
     """Runs a PostgreSQL tool against the app's database; the password goes in the
     environment, not the command line, where every user of the machine could read it."""
-    url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    url = db.engine.url
     environment = {**os.environ, "PGPASSWORD": url.password or os.environ.get("PGPASSWORD", "")}
     libpq_url = url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
     with tempfile.TemporaryFile(mode="w+") as errors:
