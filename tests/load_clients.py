@@ -24,6 +24,7 @@ THANKS = re.compile(r"/feedback/thanks/([^/?#]+)")
 CREATED = re.compile(r"/ticket/created/([^/?#]+)")
 VERSION_INPUT = re.compile(r'name="version" type="hidden" value="(\d+)"')
 LOCKED = "database is locked"
+CONFLICT = "在您打开后保存了这条记录"  # the edit-conflict message (admin_views/edit_conflicts.py), in Chinese
 REFUSED_MARK = "应拒收 "  # begins the comments of forms meant to be refused
 
 
@@ -36,6 +37,7 @@ class Attempt:
     key: str | None = None  # the card's reference or the ticket's number the user was given
     detail: str = ""
     locked_message: bool = False  # "database is locked" reached the user
+    sent_version: str | None = None  # for an edit: the version its form showed
 
 
 def free_port() -> int:
@@ -110,7 +112,7 @@ def _attempt(kind: str, send) -> Attempt:
     if reply.status == 302:
         found = (THANKS if kind == "card" else CREATED).search(location) if kind != "edit" else None
         return Attempt(kind, "stored", found.group(1) if found else None, location, locked)
-    if kind == "edit" and reply.status == 200 and 'class="alert alert-danger' in text:
+    if kind == "edit" and reply.status == 200 and CONFLICT in text:
         return Attempt(kind, "refused", detail="edit conflict", locked_message=locked)
     if 400 <= reply.status < 500:
         return Attempt(kind, "refused", detail=f"{reply.status}", locked_message=locked)
@@ -150,7 +152,7 @@ def send_cards(port: int, count: int, marker: str, until: str | None = None, bad
     """A customer's phone sending feedback cards: `count` of them, or as many as the test
     wants (`until`). Each is a form of its own (its own submission token). With
     `bad_every`, every so many has a mobile number that cannot be right, and is refused."""
-    client = _client(port)
+    client, sender = _client(port), secrets.token_hex(3)  # tells this sender's forms from the others'
     token, started = _open_form(client, "/feedback")
     time.sleep(MIN_FILL_SECONDS + 0.2)  # people take a few seconds to fill it in
     client.close()  # the server has let the idle connection go meanwhile; a browser opens a new one
@@ -158,16 +160,16 @@ def send_cards(port: int, count: int, marker: str, until: str | None = None, bad
     while _going_on(index, count, until):
         index += 1
         form = {"csrf_token": token, "started": started, "submission": secrets.token_urlsafe(24), "website": "",
-                "card": "", "rating_quality": "5", "recommend_score": "9", "comments": f"{marker} #{index}",
+                "card": "", "rating_quality": "5", "recommend_score": "9", "comments": f"{marker} {sender} #{index}",
                 "contact_name": "压力测试", "mobile": f"139{port % 10000:04d}{index % 10000:04d}", "consent": "y"}
         if bad_every and index % bad_every == 0:
-            form.update(mobile="12345", comments=f"{REFUSED_MARK}{marker} #{index}")
+            form.update(mobile="12345", comments=f"{REFUSED_MARK}{marker} {sender} #{index}")
         attempts += _send("card", client, "/feedback", form)
     return attempts
 
 
 def send_tickets(port: int, count: int, marker: str, until: str | None = None) -> list[Attempt]:
-    client = _client(port)
+    client, sender = _client(port), secrets.token_hex(3)
     token, started = _open_form(client, "/ticket/new")
     time.sleep(MIN_FILL_SECONDS + 0.2)
     client.close()
@@ -175,7 +177,7 @@ def send_tickets(port: int, count: int, marker: str, until: str | None = None) -
     while _going_on(index, count, until):
         index += 1
         form = {"csrf_token": token, "started": started, "submission": secrets.token_urlsafe(24), "website": "",
-                "topic": "repair", "description": f"{marker} #{index} 沙发扶手松动，需要上门维修。",
+                "topic": "repair", "description": f"{marker} {sender} #{index} 沙发扶手松动，需要上门维修。",
                 "contact_name": "压力测试", "mobile": f"137{port % 10000:04d}{index % 10000:04d}", "city": "佛山"}
         attempts += _send("ticket", client, "/ticket/new", form)
     return attempts
@@ -194,5 +196,7 @@ def edit_customer(port: int, username: str, password: str, customer_id: int, cou
         form = {"csrf_token": hidden_value(page, "csrf_token"), "version": version.group(1) if version else "",
                 "name": "并发客户", "gender": "unspecified", "status": "potential", "mobile": "13800138000",
                 "notes": f"{username} {index}"}
-        attempts.append(_attempt("edit", lambda: client.post(f"/admin/customer/edit/?id={customer_id}", form)))
+        attempt = _attempt("edit", lambda: client.post(f"/admin/customer/edit/?id={customer_id}", form))
+        attempt.sent_version = form["version"]
+        attempts.append(attempt)
     return attempts
