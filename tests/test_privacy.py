@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 from flask_login import login_user
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, inspect, select, update
 
 from admin_views import formatters
 from crm.app import create_app
@@ -259,6 +259,17 @@ def test_a_customer_merged_into_them_leaves_no_erased_value_in_the_trail(clerk_c
     assert "twin@example.cn" not in trail and "王 秀英" not in trail and SHOWN not in trail
 
 
+def test_customers_merged_before_a_merge_leave_no_erased_value_in_the_trail(clerk_client, held, dealer):
+    older = Customer(name="王 秀英老", mobile=MOBILE, email="older@example.cn", dealer=dealer, status="potential")
+    twin = Customer(name="王 秀英", mobile=MOBILE, email="twin@example.cn", dealer=dealer, status="potential")
+    db.session.add_all([older, twin])
+    db.session.commit()
+    duplicates.merge(twin, older)  # older into twin, then twin into held
+    duplicates.merge(fresh(held), db.session.get(Customer, twin.id))
+    anonymise(clerk_client, held)
+    assert "older@example.cn" not in everything_in_the_trail()
+
+
 def test_the_order_spreadsheet_rows_that_named_them_lose_the_name_and_number(clerk_client, held, dealer):
     upload = OrderImport(dealer_id=dealer.id, filename="orders.xlsx")
     db.session.add(upload)
@@ -427,3 +438,27 @@ def test_a_dealers_form_does_not_describe_another_dealerships_referrer(dealer_cl
     db.session.commit()
     page = dealer_client.get(f"/admin/customer/edit/?id={mine.id}").get_data(as_text=True)
     assert "李秘密" not in page and "\\u674e\\u79d8\\u5bc6" not in page and "9999" not in page
+
+
+def test_anonymising_clears_the_address_the_customers_own_forms_came_from(app, customer):
+    card = FeedbackCard(reference="FK-IP-1", customer=customer, mobile=customer.mobile, submitted_at=datetime.now())
+    db.session.add(card)
+    db.session.commit()
+    db.session.execute(update(AuditEntry).where(AuditEntry.record_type == "feedback_card")
+                       .values(actor="public", address="198.51.100.23"))
+    db.session.commit()
+    privacy.anonymise_customer(customer)
+    assert db.session.scalars(select(AuditEntry.address).where(AuditEntry.actor == "public")).all() == [None]
+
+
+def test_anonymising_erases_what_the_trail_kept_of_the_customers_deleted_visits(clerk_client, customer):
+    visit = Visit(customer=customer, dealer=customer.dealer, channel="home", purpose="repair",
+                  place="碧桂园5栋1201", happened_at=datetime(2026, 3, 1, 10, 0))
+    db.session.add(visit)
+    db.session.commit()
+    db.session.delete(visit)
+    db.session.commit()
+    privacy.anonymise_customer(db.session.get(Customer, customer.id))
+    deleted = db.session.scalars(select(AuditEntry).where(AuditEntry.record_type == "visit",
+                                                          AuditEntry.action == "delete")).one()
+    assert deleted.changes["place"] == ["***", None]

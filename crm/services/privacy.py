@@ -159,14 +159,17 @@ def _all(statement) -> list:
 
 
 def _merged_into(customer_id: int) -> set[int]:
-    """The customers merged into this one (crm.services.duplicates names them in its entry)."""
-    entries = db.session.scalars(select(AuditEntry.changes).where(
-        AuditEntry.record_type == Customer.__tablename__, AuditEntry.record_id == customer_id))
-    merged = set()
-    for changes in entries:
-        pair = (changes or {}).get("merged_from")
-        if isinstance(pair, list) and pair and isinstance(pair[0], int):
-            merged.add(pair[0])
+    """The customers merged into this one (crm.services.duplicates names them in its entry),
+    and those merged into them before, however far back."""
+    merged, waiting = set(), [customer_id]
+    while waiting:
+        entries = db.session.scalars(select(AuditEntry.changes).where(
+            AuditEntry.record_type == Customer.__tablename__, AuditEntry.record_id == waiting.pop()))
+        for changes in entries:
+            pair = (changes or {}).get("merged_from")
+            if isinstance(pair, list) and pair and isinstance(pair[0], int) and pair[0] not in merged:
+                merged.add(pair[0])
+                waiting.append(pair[0])
     return merged
 
 
@@ -416,6 +419,9 @@ def _redact_trail(customer: Customer, held: Holdings, clean) -> int:
         current.update({(record.__table__.name, record.id): record for record in records})
     changed = 0
     for entry in _entries_about(customer, held):
+        if entry.actor == "public" and entry.address:
+            entry.address = None  # the address the customer's own form came from
+            changed += 1
         record = current.get((entry.record_type, entry.record_id))
         if record is None:
             continue
@@ -430,6 +436,27 @@ def _redact_trail(customer: Customer, held: Holdings, clean) -> int:
             entry.changes = changes
             entry.record_label = label
             changed += 1
+    return changed + _redact_deleted_records(customer, held, clean)
+
+
+def _redact_deleted_records(customer: Customer, held: Holdings, clean) -> int:
+    """The entries of the customer's cards, tickets, visits and complaints deleted before:
+    they keep what those records held (the trail's whole point), personal fields included."""
+    owners = {customer.id, *held.merged_ids}
+    models = {model.__tablename__: model for model in (*LINKED_ERASED, *LINKED_CLEANED)}
+    changed = 0
+    for entry in _all(select(AuditEntry).where(AuditEntry.action == AuditAction.DELETE.value,
+                                                AuditEntry.record_type.in_(models))):
+        owner = (entry.changes or {}).get("customer_id") or [None]
+        if owner[0] not in owners:
+            continue
+        personal = _personal_fields(models[entry.record_type])
+        entry.changes = {key: [REMOVED if value not in (None, "") else value for value in values]
+                         if key in personal and isinstance(values, list) else values
+                         for key, values in entry.changes.items()}
+        entry.record_label = clean(entry.record_label or "")
+        entry.address = None if entry.actor == "public" else entry.address
+        changed += 1
     return changed
 
 
