@@ -16,6 +16,7 @@ from markupsafe import Markup
 from admin_views.base import BackOfficeModelView, dealer_with_code, signed_in_user
 from admin_views.labels import FIELD_LABELS
 from admin_views.dealer_filters import dealer_filters
+from admin_views.listing import has_control_characters
 from crm import access
 from crm.models.choices import ImportOutcome, ImportStatus
 from crm.services import imports, order_sheet
@@ -113,7 +114,8 @@ class OrderImportView(BackOfficeModelView):
         code = request.form.get("dealer", "").strip().upper()[:32]
         if not code:
             return None, _("Enter the code of the dealer whose orders these are.")
-        found = dealer_with_code(code)
+        # No code holds control characters, and PostgreSQL refuses NUL in a query.
+        found = None if has_control_characters(code) else dealer_with_code(code)
         return found, None if found else _("No dealer has the code %(code)s.", code=code)
 
     def preview_rows(self, batch):

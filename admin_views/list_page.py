@@ -86,10 +86,12 @@ def admin_words(language: str) -> dict[str, str]:
 QUERY_SAFE = "!$'()*,/:;?@"  # what werkzeug's url_for leaves unquoted in query strings
 
 
-def view_url(view, endpoint: str, path_args: tuple = (), **query) -> str:
+def view_url(view, endpoint: str, path_args: tuple = (), /, **query) -> str:
     """url_for(endpoint, **path_args, **query) for one of the view's own pages (".details_view"),
     with the path found once per process and the query string encoded as werkzeug does:
-    a list page has a dozen links, and url_for was a tenth of its time."""
+    a list page has a dozen links, and url_for was a tenth of its time. The first three
+    are positional only: a list's address may carry any argument (?endpoint=x), and it
+    goes to the query string like the others."""
     key = (view.endpoint, endpoint, path_args, request.script_root)
     paths = current_app.extensions.setdefault("lifelong_view_paths", {})
     path = paths.get(key)

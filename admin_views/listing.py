@@ -6,16 +6,20 @@
   count), then loads those rows with their related records: the offset never drags the
   joins along, however deep the page.
 """
+import math
+import re
 from operator import attrgetter
 
+from flask import flash, g, redirect, request
 from flask import json as flask_json
-from flask import request
 from flask_admin import expose
+from flask_admin._compat import as_unicode
+from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.model import template
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from jinja2.utils import htmlsafe_json_dumps
-from sqlalchemy import false, func, inspect
+from sqlalchemy import Unicode, cast, false, func, inspect, or_
 from sqlalchemy.orm import joinedload
 
 from admin_views import formatters, list_page, list_rows
@@ -44,6 +48,52 @@ def offset(page, page_size: int) -> int:
     return min(max(page or 0, 0) * page_size, MAX_OFFSET)
 
 
+# Every integer column here is an `integer` (PostgreSQL's holds -2**31 to 2**31 - 1; a larger
+# number sent to it is an error, and SQLite refuses numbers beyond 64 bits).
+INTEGER_RANGE = range(-(2**31), 2**31)
+REFUSED = "list_arguments_refused"  # flask.g: what the list could not honour, said once
+_LIKE_SPECIALS = re.compile(r"([\\%_])")
+
+
+def literal_contains(text: str) -> str:
+    """A LIKE pattern (escape character: backslash) that finds `text` anywhere, its % and _
+    taken as themselves rather than as wildcards."""
+    return "%" + _LIKE_SPECIALS.sub(r"\\\1", text) + "%"
+
+
+def comparable(value) -> bool:
+    """Whether a filter's cleaned value (or each of a list of them) can be compared with its
+    column at all: integers within INTEGER_RANGE, finite numbers."""
+    values = value if isinstance(value, (list, tuple)) else (value,)
+    for item in values:
+        if isinstance(item, int) and not isinstance(item, bool) and item not in INTEGER_RANGE:
+            return False
+        if isinstance(item, float) and not math.isfinite(item):
+            return False
+    return True
+
+
+class LiteralContains(sqla_filters.FilterLike):
+    """"contains" as people mean it: Flask-Admin's hands the text to LIKE as it is, so "%"
+    matched every row, "SO_1" matched "SO11", and a leading ^ or = changed the match."""
+
+    def apply(self, query, value, alias=None):
+        return query.filter(self.get_column(alias).ilike(literal_contains(value), escape="\\"))
+
+
+class LiteralNotContains(sqla_filters.FilterNotLike):
+    def apply(self, query, value, alias=None):
+        return query.filter(~self.get_column(alias).ilike(literal_contains(value), escape="\\"))
+
+
+class FilterConverter(sqla_filters.FilterConverter):
+    """Flask-Admin's filters for each column type, with the text filters above."""
+
+    strings = (LiteralContains, LiteralNotContains,
+               *(kind for kind in sqla_filters.FilterConverter.strings
+                 if kind not in (sqla_filters.FilterLike, sqla_filters.FilterNotLike)))
+
+
 def has_control_characters(*texts) -> bool:
     return any(isinstance(text, str) and any(not ch.isprintable() and not ch.isspace() for ch in text)
                for text in texts)
@@ -52,6 +102,13 @@ def has_control_characters(*texts) -> bool:
 def capped_count(session, id_query, cap: int) -> ListCount:
     counted = session.query(func.count()).select_from(id_query.limit(cap + 1).subquery()).scalar()
     return ListCount(min(counted, cap), more=counted > cap)
+
+
+def _refuse(message: str) -> None:
+    """Note that the list leaves something of its address out (said on the list page)."""
+    said = g.setdefault(REFUSED, [])
+    if message not in said:
+        said.append(message)
 
 
 class PageRows(list):
@@ -103,6 +160,8 @@ class ListPageMixin:
     and its count as above, exports from the same queries, and what Flask-Admin would
     otherwise recompute on every page (translated filter menu and labels, row links)."""
 
+    filter_converter = FilterConverter()
+
     def get_count_query(self):
         """The ids of the rows the list shows: counted with a cap (capped_count),
         never with a full COUNT of the table."""
@@ -126,6 +185,74 @@ class ListPageMixin:
                                                                          filters)
         query, joins = self._apply_sorting(query, joins, sort_column, sort_desc)
         return query, count_query
+
+    def _apply_search(self, query, count_query, joins, count_joins, search):
+        """Flask-Admin's search (each word in one of the searchable columns, in any case), with
+        the words taken literally, as LiteralContains does for filters."""
+        for term in search.split(" "):
+            if not term:
+                continue
+            pattern = literal_contains(term)
+            conditions, count_conditions = [], []
+            for field, path in self._search_fields:
+                query, joins, alias = self._apply_path_joins(query, joins, path, inner_join=False)
+                column = field if alias is None else getattr(alias, field.key)
+                conditions.append(cast(column, Unicode).ilike(pattern, escape="\\"))
+                if count_query is not None:
+                    count_query, count_joins, count_alias = self._apply_path_joins(count_query, count_joins, path,
+                                                                                   inner_join=False)
+                    column = field if count_alias is None else getattr(count_alias, field.key)
+                    count_conditions.append(cast(column, Unicode).ilike(pattern, escape="\\"))
+            query = query.filter(or_(*conditions))
+            if count_query is not None:
+                count_query = count_query.filter(or_(*count_conditions))
+        return query, count_query, joins, count_joins
+
+    # Arguments the list cannot honour are refused aloud, not dropped in silence ---------
+    # A list quietly sorted or filtered otherwise than asked (a mistyped or stale address, a
+    # forged one) looks like the answer; an export of it holds more rows than were wanted.
+    def _get_list_extra_args(self):
+        args = super()._get_list_extra_args()
+        if request.args.get("sort", "") != "" and not self._sorts_by(args.sort):
+            _refuse(_("This list cannot be sorted that way; it is shown in its usual order."))
+            args = args.clone(sort=None, sort_desc=None)
+        return args
+
+    def _sorts_by(self, index) -> bool:
+        column = self._get_column_by_idx(index)
+        return column is not None and self.is_sortable(column[0])
+
+    def _get_list_filter_args(self):
+        """Flask-Admin's, except that a filter this list does not have and a value the
+        database cannot compare (a number beyond its column's range) are refused like a
+        value the filter cannot read, and the value is not repeated at any length."""
+        filters = []
+        for arg in request.args:
+            if not arg.startswith("flt"):
+                continue
+            position, separator, key = arg[3:].partition("_")
+            found = (self._filter_args or {}).get(key) if separator else None
+            if found is None:
+                _refuse(_("This list has no filter %(name)s; it was left out.", name=arg[:40]))
+                continue
+            index, flt = found
+            value = request.args[arg]
+            if not flt.validate(value) or not comparable(flt.clean(value)):
+                _refuse(self.get_invalid_value_msg(value[:100], flt))
+                continue
+            filters.append((position, (index, as_unicode(flt.name), value)))
+        if not self._filters:
+            return None
+        return [item for _position, item in sorted(filters, key=lambda pair: pair[0])]
+
+    @expose("/export/<export_type>/")
+    def export(self, export_type):
+        """An export holds what the list shows. When the list would refuse some of its
+        arguments, the export goes to the list instead, which says why."""
+        self._get_list_extra_args()
+        if g.get(REFUSED):
+            return redirect(list_page.view_url(self, ".index_view", **request.args.to_dict(flat=True)))
+        return super().export(export_type)
 
     def _with_list_relations(self, query):
         for relation in self._auto_joins:
@@ -159,6 +286,8 @@ class ListPageMixin:
     @expose("/")
     def index_view(self):
         view_args = self._get_list_extra_args()
+        for message in g.get(REFUSED, ()):
+            flash(message, "error")
         sort = self._get_column_by_idx(view_args.sort)
         page_size = self.get_safe_page_size(view_args.page_size)
         count, records = self.get_list(view_args.page, sort[0] if sort else None, view_args.sort_desc,

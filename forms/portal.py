@@ -1,5 +1,7 @@
 """The public forms: feedback card, hotline ticket, ticket status. Every field has a length
 limit; choices are filled in by the views."""
+import re
+
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
@@ -12,18 +14,46 @@ RATING_CHOICES = [(str(n), str(n)) for n in range(1, 6)]
 RECOMMEND_CHOICES = [(str(n), str(n)) for n in range(0, 11)]
 
 
+# Ids are `integer` columns (PostgreSQL's holds up to 2**31 - 1; a larger number is an error).
+MAX_ID = 2**31 - 1
+SUBMISSION_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")  # what the page puts there (secrets.token_urlsafe)
+
+
+def _submission_token(value):
+    """The form's one-time id as the page made it, or None (a new one is drawn): an edited
+    one could not be stored (the column holds 64 characters)."""
+    return value if isinstance(value, str) and SUBMISSION_TOKEN.fullmatch(value) else None
+
+
 class PublicForm(Form):
     """What every public form carries: a one-time submission id, a signed start time and a
     field that only robots fill in."""
 
-    submission = HiddenField()
+    submission = HiddenField(filters=[_submission_token])
     started = HiddenField()
     website = StringField(_l("Leave this field empty"), validators=[Optional(), Length(max=200)],
                           render_kw={"autocomplete": "off", "tabindex": "-1"})
 
 
 def _optional_int(value):
-    return int(value) if value not in (None, "", "None") else None
+    """A chosen record's id, or None; a number no id can be is not a valid choice."""
+    if value in (None, "", "None"):
+        return None
+    number = int(value)
+    if not 0 < number <= MAX_ID:
+        raise ValueError(value)
+    return number
+
+
+def _trimmed(value):
+    """A choice as sent, without surrounding spaces. Only spaces is no choice at all:
+    Optional() let " " through unchecked, and it then failed as a number."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def _score(label, choices=RATING_CHOICES) -> RadioField:
+    """An optional score from `choices`."""
+    return RadioField(label, choices=choices, filters=[_trimmed], validators=[Optional()])
 
 
 class FeedbackForm(PublicForm):
@@ -32,13 +62,13 @@ class FeedbackForm(PublicForm):
     purchase_date = DateField(_l("Purchase date"), validators=[Optional(), NotInFuture()],
                               render_kw={"max": "", "type": "date"})
     dealer = SelectField(_l("Store where you bought it"), coerce=_optional_int, validators=[Optional()])
-    rating_quality = RadioField(_l("Product quality"), choices=RATING_CHOICES, validators=[Optional()])
-    rating_design = RadioField(_l("Design"), choices=RATING_CHOICES, validators=[Optional()])
-    rating_delivery = RadioField(_l("Delivery"), choices=RATING_CHOICES, validators=[Optional()])
-    rating_installation = RadioField(_l("Installation"), choices=RATING_CHOICES, validators=[Optional()])
-    rating_service = RadioField(_l("Service"), choices=RATING_CHOICES, validators=[Optional()])
-    recommend_score = RadioField(_l("How likely are you to recommend us to a friend? (0 = not at all, 10 = very)"),
-                                 choices=RECOMMEND_CHOICES, validators=[Optional()])
+    rating_quality = _score(_l("Product quality"))
+    rating_design = _score(_l("Design"))
+    rating_delivery = _score(_l("Delivery"))
+    rating_installation = _score(_l("Installation"))
+    rating_service = _score(_l("Service"))
+    recommend_score = _score(_l("How likely are you to recommend us to a friend? (0 = not at all, 10 = very)"),
+                             RECOMMEND_CHOICES)
     comments = TextAreaField(_l("Comments"), validators=[CleanText(), Optional(), Length(max=2000)])
     contact_name = StringField(_l("Your name (optional)"), validators=[CleanText(), Optional(), Length(max=60)],
                                render_kw={"autocomplete": "name"})

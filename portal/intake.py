@@ -11,7 +11,7 @@ from crm.extensions import db
 from crm.models import Dealer, Product
 from crm.models.choices import ProductCategory, TicketTopic
 from crm.services import intake, numbering, public_feedback, spam, throttle
-from forms.portal import FeedbackForm, StatusForm, TicketForm
+from forms.portal import MAX_ID, FeedbackForm, StatusForm, TicketForm
 
 blueprint = Blueprint("intake", __name__)
 
@@ -52,10 +52,13 @@ def _dealer_choices():
 
 
 def _number_or_none(text):
+    """The id a form names, or None for anything no id can be (PostgreSQL refuses a number
+    beyond its `integer` column rather than finding nothing)."""
     try:
-        return int(text)
+        number = int(text)
     except (TypeError, ValueError):
         return None
+    return number if 0 < number <= MAX_ID else None
 
 
 def _csrf_expired(form) -> bool:

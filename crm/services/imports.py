@@ -35,7 +35,7 @@ from crm.models.choices import CustomerStatus, ImportOutcome, ImportStatus
 from crm.services import audit
 from crm.services.errors import ServiceError
 from crm.services.order_sheet import map_headers, new_checker
-from crm.services.spreadsheets import Sheet, cell_text, open_sheet
+from crm.services.spreadsheets import CONTROL_CHARACTERS, Sheet, cell_text, open_sheet
 
 T = TypeVar("T")
 CHUNK = 500
@@ -75,7 +75,9 @@ def staging(upload: tuple[Sheet, list[str | None]], filename: str, dealer_id: in
     sheet, keys = upload
     checker = new_checker(region)
     with write_transaction():
-        batch = OrderImport(dealer_id=dealer_id, created_by_id=user.id, filename=(filename or "upload")[:255],
+        # The name as the browser sent it, without control characters (PostgreSQL refuses NUL).
+        name = CONTROL_CHARACTERS.sub("", filename or "")[:255] or "upload"
+        batch = OrderImport(dealer_id=dealer_id, created_by_id=user.id, filename=name,
                             status=ImportStatus.PREVIEWED.value)
         db.session.add(batch)
         db.session.commit()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +22,10 @@ OLD_EXCEL_MAGIC = b"\xd0\xcf\x11\xe0"
 MAX_UNPACKED_BYTES = 600 * 1024 * 1024
 MAX_CELL_CHARACTERS = 2000
 ENCODINGS = ("utf-8-sig", "gb18030")  # gb18030 reads GBK and GB2312 files too
+# Control characters (not tab or line breaks): a worksheet cannot hold them (openpyxl refuses
+# the cell, which would break an export half-way) and PostgreSQL refuses NUL in text. They
+# are taken out of uploaded cells and of exported text, which older records may still hold.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 @dataclass(frozen=True)
@@ -135,7 +140,10 @@ def cell_text(value) -> str:
         return str(int(value))
     if not isinstance(value, (str, int, float, Decimal)):
         return "=" + str(getattr(value, "text", "") or "")  # an array formula or other object: a formula
-    return str(value).strip()
+    text = str(value)
+    if not text.isprintable():  # rare, and the quick test keeps millions of cells fast
+        text = CONTROL_CHARACTERS.sub("", text)
+    return text.strip()
 
 
 # Writing -------------------------------------------------------------------------------------
@@ -198,7 +206,7 @@ def _xlsx_cell(sheet, value, cell_class):
     if value is not None and not isinstance(value, (int, float, Decimal, date, datetime)):
         value = str(value)  # labels, lazy strings, enums: as the list shows them
     if isinstance(value, str):
-        cell = cell_class(sheet, value=spreadsheet_safe(value))
+        cell = cell_class(sheet, value=spreadsheet_safe(CONTROL_CHARACTERS.sub("", value)))
         cell.data_type = "s"
         return cell
     return value
