@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.utils import secure_filename
 
-from admin_views import edit_conflicts, exporting, formatters, listing
+from admin_views import edit_conflicts, exporting, formatters, listing, storable
 from admin_views.labels import FIELD_LABELS
 from crm import access, failures
 from crm.extensions import db
@@ -100,7 +100,7 @@ def record_key(raw_id) -> int | None:
         key = int(raw_id)
     except (TypeError, ValueError):
         return None
-    return key if -(2**63) <= key < 2**63 else None
+    return key if storable.fits_integer(key) else None
 
 
 def find_in_scope(query, model, raw_id):
@@ -122,9 +122,13 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
             return find_in_scope(self.get_query(), self.model, pk)
 
     def get_list(self, term, offset=0, limit=10):
-        """At most a page of matches, whatever `limit` the request asks for: the lookup
-        must not hand out a whole customer list in one answer."""
-        return super().get_list(term, offset, min(limit, self.options.get("page_size", 10)))
+        """At most a page of matches, whatever `limit` and `offset` the request asks for: the
+        lookup must not hand out a whole customer list in one answer, nor pass the database
+        a number or a character it refuses."""
+        if listing.has_control_characters(term):
+            return []
+        page = self.options.get("page_size", 10)
+        return super().get_list(term, min(max(offset or 0, 0), listing.MAX_OFFSET), max(1, min(limit or page, page)))
 
     def format(self, model):
         """A record as the picker shows it: its number masked as in lists, and a record the
@@ -139,6 +143,8 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
 
 def dealer_with_code(code: str):
     """The dealer with this code (case-insensitive) among those the user may see, or None."""
+    if listing.has_control_characters(code):
+        return None  # no code has them, and PostgreSQL refuses NUL in a query
     query = access.scope(select(Dealer).where(Dealer.code == code.strip().upper()), Dealer, signed_in_user())
     return db.session.scalar(query)
 
@@ -336,8 +342,12 @@ class BackOfficeModelView(listing.ListPageMixin, ModelView):
 
     def validate_form(self, form) -> bool:
         """Flask-Admin quietly empties an optional relationship whose id it cannot find; a
-        forged or foreign id must be refused instead."""
+        forged or foreign id must be refused instead; and a value the database could not store
+        is refused next to its field (admin_views/storable.py)."""
+        if not storable.refuse_control_characters(form):
+            return False
         valid = super().validate_form(form)
+        valid = storable.refuse_oversized_numbers(form, self.model) and valid
         for field in form:
             if isinstance(field, AjaxSelectField) and getattr(field, "_formdata", None) and field.data is None:
                 field.errors = [*field.errors, _("This record does not exist or is not yours to use; "
@@ -376,7 +386,9 @@ class BackOfficeModelView(listing.ListPageMixin, ModelView):
                                  "%(count)s records were successfully deleted.", deleted, count=deleted), "success")
 
     def handle_view_exception(self, exc: Exception) -> bool:
-        """Say what went wrong in the user's language, never the database's own text."""
+        """Say what went wrong in the user's language, never the database's own text. The
+        session is rolled back first: the message's language is read from the user's row."""
+        db.session.rollback()
         if isinstance(exc, ServiceError):
             flash(str(exc.message), "error")
         elif isinstance(exc, StaleDataError):

@@ -1,5 +1,6 @@
 """The application factory: configuration -> extensions -> portal -> back office -> CLI."""
 from pathlib import Path
+from urllib.parse import quote
 
 from flask import Flask, current_app, render_template, request
 from flask_babel import get_locale
@@ -19,6 +20,7 @@ SPREADSHEET_UPLOAD = "order_import.upload"
 def create_app(config: object | dict | None = None) -> Flask:
     app = Flask(__name__)
     load_config(app, config)
+    app.wsgi_app = _PercentEncodedQuery(app.wsgi_app)
     trust_proxies(app)
     register_extensions(app)
     register_blueprints(app)
@@ -37,6 +39,22 @@ def load_config(app: Flask, config: object | dict | None) -> None:
     check_production_secret(app.config)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith(f"sqlite:///{INSTANCE_DIR}"):
         INSTANCE_DIR.mkdir(exist_ok=True)
+
+
+class _PercentEncodedQuery:
+    """Percent-encodes bytes of the query string that are not ASCII. Browsers always do;
+    a request written by hand may not, and werkzeug, which decodes the query as UTF-8 when
+    a page first reads its arguments, then fails on bytes that are no UTF-8. Encoded, they
+    reach the page as the replacement character, and the page answers as for any odd value."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        query = environ.get("QUERY_STRING", "")
+        if not query.isascii():
+            environ["QUERY_STRING"] = quote(query.encode("latin-1"), safe="=&;%+/?:@!$'()*,~")
+        return self.wsgi_app(environ, start_response)
 
 
 def trust_proxies(app: Flask) -> None:

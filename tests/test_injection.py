@@ -444,9 +444,6 @@ def test_hostile_arguments_to_the_calendar_reports_and_dashboard_answer_a_page(a
     assert problems == {}
 
 
-@pytest.mark.xfail(ON_POSTGRES, strict=True, reason=(
-    "admin_views/base.py (not ours to edit): CustomerDataPage.chosen_dealer hands the typed dealer code to "
-    "dealer_with_code, and PostgreSQL refuses NUL in a query; proposed fix in the report"))
 @pytest.mark.parametrize("path", ["/admin/care/", "/admin/reports/"])
 def test_a_nul_in_the_dealer_code_of_the_calendar_and_reports_is_not_a_server_error(admin_client, archive, path):
     """The service calendar and the reports take a typed dealer code; a NUL in it must find no dealer, not
@@ -454,9 +451,6 @@ def test_a_nul_in_the_dealer_code_of_the_calendar_and_reports_is_not_a_server_er
     assert admin_client.get(path, query_string={"dealer": "GD\x00"}).status_code == 200
 
 
-@pytest.mark.xfail(ON_POSTGRES, strict=True, reason=(
-    "admin_views/base.py (not ours to edit): record_key accepts ids up to 2**63, but the id columns are "
-    "PostgreSQL integers (up to 2**31 - 1), which refuse the comparison; proposed fix in the report"))
 def test_a_record_id_beyond_any_stored_one_answers_not_found(admin_client, archive):
     """A record's page for an id past what an integer column holds answers not found, like any missing
     record."""
@@ -492,19 +486,12 @@ def test_the_relationship_lookup_answers_at_most_a_page_whatever_limit_it_is_ask
         assert len(lookup(admin_client, limit=limit)) == 10, limit
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "admin_views/base.py (not ours to edit): ScopedAjaxLoader.get_list passes Flask-Admin's unchecked ?offset= "
-    "and a negative ?limit= to the database (SQLite: integer overflow, and LIMIT -1 is every row; PostgreSQL: "
-    "bigint out of range, negative LIMIT refused); proposed fix in the report"))
 @pytest.mark.parametrize("query", [{"offset": "99999999999999999999999"}, {"limit": "-1"}])
 def test_the_relationship_lookup_answers_at_most_a_page_for_any_offset_and_limit(admin_client, many_customers, query):
     """An offset past any list is an empty answer, and a negative limit is still one page."""
     assert len(lookup(admin_client, **query)) <= 10
 
 
-@pytest.mark.xfail(ON_POSTGRES, strict=True, reason=(
-    "admin_views/base.py (not ours to edit): ScopedAjaxLoader.get_list passes a negative ?offset= and a NUL in the "
-    "typed text to PostgreSQL, which refuses both; proposed fix in the report"))
 def test_the_relationship_lookup_takes_a_negative_offset_and_control_characters(admin_client, many_customers):
     """A negative offset and a NUL typed into the lookup: an answer (maybe empty), not a failure."""
     lookup(admin_client, offset="-1")
