@@ -173,3 +173,19 @@ def test_a_clerk_editing_a_dealers_contact_fields_is_protected_too(admin_client,
     assert first_clerk.post(f"/admin/dealer/edit/?id={dealer.id}", data=opened).status_code == 200
     db.session.rollback()
     assert db.session.get(type(dealer), dealer.id).contact_person == "陈经理"
+
+
+def test_a_status_an_order_import_changed_is_kept_when_the_refused_form_is_saved_again(first_clerk, customer):
+    """An import turns a potential customer who bought into an actual one, in bulk; a form
+    opened before shows, once refused, the new status, so that saving again keeps it."""
+    from crm.services import imports
+
+    customer.status = "potential"
+    db.session.commit()
+    opened = customer_form(customer, address="天河路1号")
+    imports._change_status(Customer.id == customer.id, "potential", "actual")
+    db.session.commit()
+    page = save(first_clerk, customer.id, opened).get_data(as_text=True)
+    assert 'value="actual" selected' in page or 'selected value="actual"' in page
+    save(first_clerk, customer.id, customer_form(stored(customer.id), address="天河路1号"))
+    assert (stored(customer.id).status, stored(customer.id).address) == ("actual", "天河路1号")

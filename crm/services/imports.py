@@ -299,11 +299,23 @@ def _mark_actual(batch: OrderImport, customer_ids: set[int]) -> None:
         potential = db.session.scalars(select(Customer.id).where(
             Customer.id.in_(part), Customer.status == CustomerStatus.POTENTIAL.value)).all()
         if potential:
-            db.session.execute(update(Customer).where(Customer.id.in_(potential))
-                               .values(status=CustomerStatus.ACTUAL.value, updated_at=now(), version=Customer.version + 1))
+            _change_status(Customer.id.in_(potential), CustomerStatus.POTENTIAL.value, CustomerStatus.ACTUAL.value)
             db.session.execute(update(ImportRow).where(ImportRow.import_id == batch.id,
                                                        ImportRow.customer_id.in_(potential))
                                .values(upgraded_customer=True))
+
+
+def _change_status(condition, before: str, after: str) -> None:
+    """Customers' status changed in bulk, each with its audit entry and a new version: an
+    edit form opened before the change is refused, and says what changed (crm.services.versions)."""
+    table = Customer.__table__
+    changed = db.session.execute(update(table).where(condition)
+                                 .values(status=after, updated_at=now(), version=table.c.version + 1)
+                                 .returning(table.c.id, table.c.name, table.c.mobile, table.c.version)).all()
+    audit.write(db.session.connection(), [
+        audit.entry(audit.AuditAction.UPDATE, table.name, customer_id, str(Customer(name=name, mobile=mobile)),
+                    {"status": [before, after], "version": [version - 1, version]})
+        for customer_id, name, mobile, version in changed])
 
 
 def _create_orders(batch: OrderImport, rows, created: dict[str, int]) -> int:
@@ -348,9 +360,8 @@ def undo(batch: OrderImport, user) -> tuple[int, int, int]:
             db.session.execute(delete(Customer).where(Customer.id.in_(removable_ids[start:start + CHUNK])))
         upgraded = select(ImportRow.customer_id).where(ImportRow.import_id == batch.id,
                                                        ImportRow.upgraded_customer.is_(True))
-        db.session.execute(update(Customer).where(Customer.id.in_(upgraded), ~exists().where(
-            Order.customer_id == Customer.id)).values(status=CustomerStatus.POTENTIAL.value, updated_at=now(),
-                                                   version=Customer.version + 1))
+        _change_status(Customer.id.in_(upgraded) & ~exists().where(Order.customer_id == Customer.id),
+                       CustomerStatus.ACTUAL.value, CustomerStatus.POTENTIAL.value)
         batch.status, batch.undone_at = ImportStatus.UNDONE.value, now()
         label = f"undo import #{batch.id} {batch.filename}"
         db.session.execute(insert(AuditEntry), [
