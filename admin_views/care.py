@@ -7,7 +7,7 @@ from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from admin_views.base import CustomerDataPage, deny_or_login, signed_in_user
+from admin_views.scoping import CustomerDataPage, deny_or_login, signed_in_user
 from crm import access
 from crm.models.choices import VisitChannel, VisitPurpose
 from crm.phones import display_phone

@@ -11,7 +11,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import or_
 
-from admin_views.base import signed_in_user
+from admin_views.scoping import signed_in_user
 from crm.clock import now
 from crm.services import cases, lifecycle
 from crm.services.errors import ServiceError

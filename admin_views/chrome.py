@@ -16,7 +16,7 @@ from flask import current_app, render_template, request, url_for
 from flask_babel import get_locale
 from markupsafe import Markup, escape
 
-from admin_views.base import signed_in_user
+from admin_views.scoping import signed_in_user
 
 SLOT = re.compile("\x00(\\w+)\x00")  # where a part takes one of the request's own values
 

@@ -6,7 +6,7 @@ from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import false
 
-from admin_views.base import signed_in_user
+from admin_views.scoping import signed_in_user
 from crm.clock import now
 from crm.models import Complaint
 from crm.services import repeats

@@ -3,7 +3,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_babel import gettext as _
 
-from admin_views.base import deny_or_login, find_in_scope, signed_in_user
+from admin_views.scoping import deny_or_login, find_in_scope, signed_in_user
 from admin_views.labels import FIELD_LABELS
 from crm import access
 from crm.extensions import db

@@ -13,7 +13,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
-from admin_views.base import BackOfficeModelView, dealer_with_code, signed_in_user
+from admin_views.base import BackOfficeModelView
+from admin_views.scoping import dealer_with_code, signed_in_user
 from admin_views.labels import FIELD_LABELS
 from admin_views.dealer_filters import dealer_filters
 from admin_views.listing import has_control_characters

@@ -6,7 +6,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms.validators import Optional
 
-from admin_views.base import BackOfficeModelView, signed_in_user
+from admin_views.base import BackOfficeModelView
+from admin_views.scoping import signed_in_user
 from admin_views.cases import CaseMixin, QueueFilter, sla_cell
 from admin_views.service import CUSTOMER_LOOKUP, DEALER_LOOKUP, USER_LOOKUP
 from admin_views.dealer_filters import dealer_filters

@@ -8,7 +8,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from admin_views.base import BackOfficeModelView, field_set, signed_in_user
+from admin_views.base import BackOfficeModelView, field_set
+from admin_views.scoping import signed_in_user
 from admin_views.formatters import NumbersInFullOnDetails
 from admin_views.labels import FIELD_LABELS
 from admin_views.segments import LastPurchaseFilter, OrderCountFilter, SpendFilter

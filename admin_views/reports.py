@@ -6,7 +6,7 @@ from flask import Response, flash, request, stream_with_context
 from flask_admin import expose
 from flask_babel import gettext as _
 
-from admin_views.base import CustomerDataPage, deny_or_login, signed_in_user
+from admin_views.scoping import CustomerDataPage, deny_or_login, signed_in_user
 from crm import access
 from crm.services import reports, spreadsheets
 

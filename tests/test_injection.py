@@ -748,3 +748,12 @@ def test_sql_in_a_public_ticket_is_stored_as_written_and_runs_nothing(app, clien
     assert db.session.scalar(select(HotlineTicket.description)) == text
     assert count(HotlineTicket) == 1 and count(Customer) == 1
     assert intake.find_ticket("' OR 1=1 --", "1111") is None
+
+
+def test_a_page_to_return_to_with_a_line_break_is_refused_not_a_server_error(admin_client, archive):
+    """Flask-Admin's `url=` (where to go after saving or deleting) ends in a Location header,
+    which cannot hold a line break."""
+    customer = db.session.scalars(select(Customer)).first()
+    for path in (f"/admin/customer/edit/?id={customer.id}&url=/%0d", "/admin/customer/new/?url=/%0aSet-Cookie:x"):
+        response = admin_client.get(path)
+        assert response.status_code == 400 and "无法识别该请求" in response.get_data(as_text=True), path
