@@ -24,7 +24,9 @@ THANKS = re.compile(r"/feedback/thanks/([^/?#]+)")
 CREATED = re.compile(r"/ticket/created/([^/?#]+)")
 VERSION_INPUT = re.compile(r'name="version" type="hidden" value="(\d+)"')
 LOCKED = "database is locked"
-CONFLICT = "在您打开后保存了这条记录"  # the edit-conflict message (admin_views/edit_conflicts.py), in Chinese
+# The edit-conflict messages, in Chinese: a form older than the record (admin_views/edit_conflicts.py),
+# and a save that raced another past that check (admin_views/base.py, StaleDataError).
+CONFLICTS = ("在您打开后保存了这条记录", "在同一时刻保存了这条记录")
 REFUSED_MARK = "应拒收 "  # begins the comments of forms meant to be refused
 
 
@@ -112,7 +114,7 @@ def _attempt(kind: str, send) -> Attempt:
     if reply.status == 302:
         found = (THANKS if kind == "card" else CREATED).search(location) if kind != "edit" else None
         return Attempt(kind, "stored", found.group(1) if found else None, location, locked)
-    if kind == "edit" and reply.status == 200 and CONFLICT in text:
+    if kind == "edit" and reply.status == 200 and any(message in text for message in CONFLICTS):
         return Attempt(kind, "refused", detail="edit conflict", locked_message=locked)
     if 400 <= reply.status < 500:
         return Attempt(kind, "refused", detail=f"{reply.status}", locked_message=locked)
