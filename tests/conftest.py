@@ -109,6 +109,16 @@ def _empty_all_tables() -> None:
 
 
 @pytest.fixture
+def csrf_app(_schema):
+    """The app as served: forms need their CSRF token."""
+    app = create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": _schema, "WTF_CSRF_ENABLED": True})
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

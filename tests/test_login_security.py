@@ -153,15 +153,6 @@ def test_cookies_are_secure_in_production(monkeypatch):
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
 
 
-@pytest.fixture
-def csrf_app(_schema):
-    app = create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": _schema, "WTF_CSRF_ENABLED": True})
-    with app.app_context():
-        yield app
-        db.session.remove()
-        db.engine.dispose()
-
-
 def _csrf_token(client: FlaskClient, path: str) -> str:
     import re
 

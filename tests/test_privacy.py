@@ -12,9 +12,7 @@ from flask_login import login_user
 from sqlalchemy import func, inspect, select, update
 
 from admin_views import formatters
-from crm.app import create_app
 from crm.clock import now
-from crm.config import TEST_SETTINGS
 from crm.extensions import db
 from crm.models import (AuditEntry, CaseNote, Complaint, Customer, Dealer, FeedbackCard, HotlineTicket, ImportRow,
                         Order, OrderImport, Product, User, Visit)
@@ -58,16 +56,6 @@ def held(app, dealer):
                         CaseNote(ticket_id=ticket.id, kind="response", public=True, body="已安排上门")])
     db.session.commit()
     return person
-
-
-@pytest.fixture
-def csrf_app(_schema):
-    """The app as served: forms need their CSRF token."""
-    app = create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": _schema, "WTF_CSRF_ENABLED": True})
-    with app.app_context():
-        yield app
-        db.session.remove()
-        db.engine.dispose()
 
 
 def export(client, customer):

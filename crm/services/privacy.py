@@ -37,8 +37,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 
 from flask import current_app, has_app_context
 from flask_babel import force_locale
@@ -212,7 +211,7 @@ def personal_data_export(customer: Customer, actor=None) -> PersonalDataFile:
         notes_of = _notes_by_case(held.notes)
         document = {
             "format": FORMAT,
-            "exported_at": _plain(now()),
+            "exported_at": audit.plain(now()),
             "customer": _fields(customer, CUSTOMER_FIELDS),
             "orders": [_fields(order, ORDER_FIELDS) for order in held.orders],
             "visits": [_fields(visit, VISIT_FIELDS) for visit in held.visits],
@@ -232,7 +231,7 @@ def personal_data_export(customer: Customer, actor=None) -> PersonalDataFile:
             AuditAction.EXPORT, Customer.__tablename__, customer.id, str(customer),
             {"export_format": [None, "json"], "exported_records": [None, records]})))
         db.session.commit()
-    content = json.dumps(document, ensure_ascii=False, indent=2, default=_plain).encode("utf-8")
+    content = json.dumps(document, ensure_ascii=False, indent=2, default=audit.plain).encode("utf-8")
     return PersonalDataFile(f"personal-data-customer-{customer.id}-{now():%Y%m%d}.json", content)
 
 
@@ -252,15 +251,7 @@ def _shown(value):
                     named["name"] = value.name
                 return named
         return str(value)
-    return _plain(value)
-
-
-def _plain(value):
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
+    return audit.plain(value)
 
 
 def _notes_by_case(notes) -> dict:
@@ -274,7 +265,7 @@ def _notes_by_case(notes) -> dict:
 def _history(customer: Customer, held: Holdings) -> list[dict]:
     """The audit trail's entries about the customer's records: when, what, which record and
     what changed (the staff member's name and address are left out)."""
-    return [{"at": _plain(entry.at), "action": entry.action, "record_type": entry.record_type,
+    return [{"at": audit.plain(entry.at), "action": entry.action, "record_type": entry.record_type,
              "record_id": entry.record_id,
              "changes": {key: values for key, values in (entry.changes or {}).items() if key != "version"}}
             for entry in _entries_about(customer, held)]
@@ -464,7 +455,7 @@ def _redacted(value, record, key: str):
     """The value, if the record still holds it (the placeholder, a cleaned text); else REMOVED."""
     if value is None or value == "":
         return value
-    return value if value == _plain(getattr(record, key, None)) else REMOVED
+    return value if value == audit.plain(getattr(record, key, None)) else REMOVED
 
 
 def _label(record) -> str:
