@@ -5,7 +5,7 @@ from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms.validators import InputRequired, NumberRange
+from wtforms.validators import NumberRange
 
 from admin_views.base import BackOfficeModelView
 from admin_views.labels import FIELD_LABELS
@@ -13,6 +13,7 @@ from admin_views.dealer_filters import dealer_filters
 from crm.services import intake
 from crm.services.errors import ServiceError
 from crm.models import CardBatch
+from forms.validators import Required
 
 
 class CardBatchView(BackOfficeModelView):
@@ -27,7 +28,8 @@ class CardBatchView(BackOfficeModelView):
     form_ajax_refs = {"dealer": {"fields": ("code", "name"), "page_size": 10},
                       "product": {"fields": ("model_number", "name"), "page_size": 10}}
     form_args = {
-        "dealer": {"validators": [InputRequired(message=_l("Choose the dealer whose cards these are."))]},
+        # Required, not WTForms' InputRequired: a lazy message of the latter never reached the page.
+        "dealer": {"validators": [Required(message=_l("Choose the dealer whose cards these are."))]},
         "size": {"validators": [NumberRange(1, intake.MAX_BATCH_SIZE, message=_l("Print between 1 and 500 cards."))],
                  "default": 40, "description": _l("Eight cards fit on one A4 sheet.")},
     }

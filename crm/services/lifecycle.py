@@ -18,6 +18,7 @@ from crm.models.choices import (
     VisitPurpose,
 )
 from crm.services import audit, sla
+from crm.services.cases import refuse_control_characters
 from crm.services.errors import ServiceError
 
 NEW, ACKNOWLEDGED, IN_PROGRESS, RESOLVED, CLOSED, REOPENED = (
@@ -106,6 +107,7 @@ def resolve(case: Case, user, resolution: str) -> None:
     resolution = (resolution or "").strip()
     if not resolution:
         raise ServiceError(_("Write how it was resolved."))
+    refuse_control_characters(resolution)  # PostgreSQL refused a NUL with a server error
     _move(case, user, "resolve", RESOLVED, resolution, resolution=resolution, resolved_at=now())
 
 
@@ -115,6 +117,7 @@ def record_callback(case: Case, user, score: int | None, outcome: str) -> Visit 
     if score is None or not 1 <= score <= 5:
         raise ServiceError(_("Choose a score from %(low)d to %(high)d.", low=1, high=5))
     outcome = (outcome or "").strip() or None
+    refuse_control_characters(outcome)  # PostgreSQL refused a NUL with a server error
     with write_transaction():
         _require(case, "callback")
         visit = None
@@ -133,6 +136,7 @@ def record_callback(case: Case, user, score: int | None, outcome: str) -> Visit 
 def close(case: Case, user, reason: str | None = None) -> None:
     """Closing needs the call-back, or a recorded reason why none was possible."""
     reason = (reason or "").strip() or None
+    refuse_control_characters(reason)  # PostgreSQL refused a NUL with a server error
 
     def needs_callback_or_reason():
         if case.satisfaction is None and not reason:
@@ -147,6 +151,7 @@ def reopen(case: Case, user, reason: str) -> None:
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError(_("Say why it is reopened."))
+    refuse_control_characters(reason)  # PostgreSQL refused a NUL with a server error
     _move(case, user, "reopen", REOPENED, reason, answers=False, resolved_at=None, closed_at=None,
           satisfaction=None, resolution_due_at=sla.deadlines(now(), severity_of(case)).resolution)
 
