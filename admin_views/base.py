@@ -248,6 +248,9 @@ class BackOfficeModelView(listing.ListPageMixin, ModelView):
             return False
         valid = super().validate_form(form)
         valid = storable.refuse_oversized_numbers(form, self.model) and valid
+        for field in form:  # Flask-Admin's template drops a lazily translated message without a word
+            if isinstance(field.errors, list):
+                field.errors = [str(error) for error in field.errors]
         for field in form:
             if isinstance(field, AjaxSelectField) and getattr(field, "_formdata", None) and field.data is None:
                 field.errors = [*field.errors, _("This record does not exist or is not yours to use; "
