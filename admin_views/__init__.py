@@ -1,4 +1,6 @@
 """The back office: Flask-Admin views over the domain models."""
+from pathlib import Path
+
 from flask import Blueprint, Flask
 from flask_admin import Admin
 from flask_admin.menu import MenuLink
@@ -26,6 +28,9 @@ from crm.models import (AuditEntry, CardBatch, Complaint, Customer, Dealer, Feed
                         OrderImport, Product, User, Visit)
 from crm.phones import display_phone
 
+# Flask-Admin's own Chinese, compiled by translations/build.py from the catalogue it ships.
+FLASK_ADMIN_TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations" / "flask_admin"
+
 
 def init_app(app: Flask) -> Admin:
     # Our templates (admin/lifelong_base.html...) and static files, beside Flask-Admin's.
@@ -42,6 +47,7 @@ def init_app(app: Flask) -> Admin:
         theme=Bootstrap4Theme(base_template="admin/lifelong_base.html", fluid=True),
         index_view=DashboardView(name=_l("Dashboard"), url="/admin"),
         csp_nonce_generator=security_headers.csp_nonce,
+        translations_path=str(FLASK_ADMIN_TRANSLATIONS),
     )
     customers = _l("Customers")
     service = _l("Service")
