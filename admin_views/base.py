@@ -24,6 +24,7 @@ from werkzeug.utils import secure_filename
 from admin_views import edit_conflicts, exporting, formatters, listing, storable
 from admin_views.scoping import ScopedAjaxLoader, deny_or_login, find_in_scope, record_key, signed_in_user
 from admin_views.labels import FIELD_LABELS
+from forms.base import refuse_control_characters
 from crm import access, failures
 from crm.extensions import db
 from crm.models import AuditEntry
@@ -244,7 +245,7 @@ class BackOfficeModelView(listing.ListPageMixin, ModelView):
         """Flask-Admin quietly empties an optional relationship whose id it cannot find; a
         forged or foreign id must be refused instead; and a value the database could not store
         is refused next to its field (admin_views/storable.py)."""
-        if not storable.refuse_control_characters(form):
+        if not refuse_control_characters(form):  # before validators that look values up (uniqueness)
             return False
         valid = super().validate_form(form)
         valid = storable.refuse_oversized_numbers(form, self.model) and valid

@@ -1,7 +1,7 @@
-"""What the databases can hold, checked on back-office forms before a save, so that a value
-they would refuse is refused next to its field instead of failing the save: control
-characters (PostgreSQL refuses NUL in text, spreadsheets the others), whole numbers past
-PostgreSQL's `integer`, and decimals past their column's digits."""
+"""Numbers the databases can hold, checked on back-office forms before a save, so that a
+value they would refuse is refused next to its field instead of failing the save: whole
+numbers past PostgreSQL's `integer` (ids too) and decimals past their column's digits.
+(Characters they cannot hold: forms.base.refuse_control_characters.)"""
 from decimal import Decimal
 
 from flask_babel import gettext as _
@@ -9,7 +9,6 @@ from sqlalchemy import BigInteger, Integer, Numeric
 from sqlalchemy import inspect as sa_inspect
 from wtforms import HiddenField
 
-from forms.base import UNSTORABLE
 
 INTEGER_LIMIT = 2**31  # PostgreSQL's integer (ids too) holds -2**31 .. 2**31 - 1
 BIG_INTEGER_LIMIT = 2**63
@@ -17,19 +16,6 @@ BIG_INTEGER_LIMIT = 2**63
 
 def fits_integer(number: int) -> bool:
     return -INTEGER_LIMIT <= number < INTEGER_LIMIT
-
-
-def refuse_control_characters(form) -> bool:
-    """Mark every field holding a character the database cannot store; True when none does.
-    Checked before the form's own validators, some of which look the value up (uniqueness)."""
-    valid = True
-    for field in form:
-        if not isinstance(field, HiddenField) and any(isinstance(value, str) and UNSTORABLE.search(value)
-                                                      for value in field.raw_data or ()):
-            field.errors = [*field.errors, _("Remove the control characters from this field; they cannot be "
-                                             "stored.")]
-            valid = False
-    return valid
 
 
 def refuse_oversized_numbers(form, model) -> bool:

@@ -1,18 +1,14 @@
 """The base of the product's own forms (Flask-WTF: CSRF, translated messages)."""
-import re
 from functools import lru_cache
 
 from babel.support import Translations
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
 from wtforms.i18n import messages_path
 
-# Control characters nobody types (tabs and line breaks are typed): PostgreSQL refuses NUL
-# in text, and spreadsheets cannot hold the others, so a record holding them could be neither
-# stored nor exported.
-UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+from crm.text import UNSTORABLE_MESSAGE, holds_unstorable
+
 
 
 @lru_cache(maxsize=8)
@@ -32,11 +28,15 @@ class Form(FlaskForm):
         """The fields' own checks, and no control characters in what people type (hidden
         fields carry what the page put there and are read by their views)."""
         valid = super().validate(extra_validators)
-        for field in self:
-            if isinstance(field, HiddenField):
-                continue
-            if any(isinstance(value, str) and UNSTORABLE.search(value) for value in field.raw_data or ()):
-                field.errors = [*field.errors, _("Remove the control characters from this field; they cannot be "
-                                                 "stored.")]
-                valid = False
-        return valid
+        return refuse_control_characters(self) and valid
+
+
+def refuse_control_characters(form) -> bool:
+    """Mark every field a person typed a character into that cannot be stored (crm.text);
+    True when none holds one. Hidden fields carry what the page put there."""
+    valid = True
+    for field in form:
+        if not isinstance(field, HiddenField) and holds_unstorable(*(field.raw_data or ())):
+            field.errors = [*field.errors, str(UNSTORABLE_MESSAGE)]
+            valid = False
+    return valid

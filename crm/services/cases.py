@@ -1,5 +1,4 @@
 """Work on complaints and hotline tickets: responses and progress notes."""
-import re
 
 from flask_babel import gettext as _
 
@@ -9,17 +8,14 @@ from crm.models import CaseNote, Complaint, HotlineTicket
 from crm.clock import now
 from crm.models.choices import WRITTEN_NOTE_KINDS, NoteKind
 from crm.services.errors import ServiceError
+from crm.text import UNSTORABLE_MESSAGE, holds_unstorable
 
 MAX_NOTE_LENGTH = 4000
-# What no text typed on a case's page may hold: PostgreSQL refuses NUL in text (the save
-# failed with a server error), and the back-office forms refuse the other control
-# characters too (forms/base.py), so a note or a step's text is held to the same rule.
-UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
 def refuse_control_characters(*texts: str | None) -> None:
-    if any(text and UNSTORABLE.search(text) for text in texts):
-        raise ServiceError(_("Remove the control characters from this field; they cannot be stored."))
+    """A note's or a step's text is held to the forms' rule (crm.text): a NUL failed the save
+    on PostgreSQL."""
+    if holds_unstorable(*texts):
+        raise ServiceError(str(UNSTORABLE_MESSAGE))
 
 
 def add_note(case: Complaint | HotlineTicket, author, kind: str, body: str) -> CaseNote:
